@@ -167,7 +167,34 @@ export const CORE_CODES = registerAndReturn([
     category: "CONFLICT",
     message: "Another operation on this module is in progress.",
   },
+  { code: "core.admin.upgrade_failed", category: "FAILED_PRECONDITION", message: "The upgrade failed; the previous version keeps serving." },
+  { code: "core.admin.instance_not_found", category: "NOT_FOUND", message: "No such module instance." },
+  { code: "core.admin.not_supervised", category: "FAILED_PRECONDITION", message: "Attached modules are managed by their platform." },
   { code: "core.admin.invalid", category: "INVALID_ARGUMENT", message: "The admin request is invalid." },
+  {
+    code: "core.admin.forbidden",
+    category: "PERMISSION_DENIED",
+    message: "The admin API is only reachable from loopback addresses.",
+  },
+  { code: "core.admin.instance_not_found", category: "NOT_FOUND", message: "No such module instance." },
+  { code: "core.request.malformed", category: "INVALID_ARGUMENT", message: "The request is malformed." },
+  {
+    code: "core.request.invalid_path",
+    category: "INVALID_ARGUMENT",
+    message: "The request path is invalid.",
+  },
+  {
+    code: "core.request.headers_too_large",
+    category: "INVALID_ARGUMENT",
+    message: "The request headers are too large.",
+    httpStatus: 431,
+  },
+  {
+    code: "core.request.timeout",
+    category: "INVALID_ARGUMENT",
+    message: "The request was not received in time.",
+    httpStatus: 408,
+  },
 ] as const);
 
 function registerAndReturn<const T extends readonly Parameters<typeof registerCodes>[0][number][]>(

@@ -1,0 +1,138 @@
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { Tracing } from "../telemetry/tracing.ts";
+import type { OutrigConfig } from "./config/schema.ts";
+import { createHttpServer } from "./http/server.ts";
+import { createCoreLogger } from "./logger.ts";
+import { CoreMetrics } from "./metrics.ts";
+import { Router } from "./router/router.ts";
+import { createRunDir } from "./run-dir.ts";
+import { SecretScrubber } from "./secrets.ts";
+import { SpiServer } from "./spi-server/server.ts";
+import { Reaper } from "./supervisor/reaper.ts";
+import { Supervisor } from "./supervisor/supervisor.ts";
+
+export interface CoreOptions {
+  config: OutrigConfig;
+  /** `$OUTRIG_HOME`: runtime state (sockets, core.json). */
+  home: string;
+  /** Where log lines go (default stdout); tests capture them here. */
+  logDestination?: { write(chunk: string): boolean };
+  /** Write `$OUTRIG_HOME/core.json` so `outrig status` finds this core (outrig up does). */
+  writeStateFile?: boolean;
+}
+
+/**
+ * The Outrig core: public HTTP listener, SPI server, supervisor and router, wired
+ * together. `Core.start` resolves once every listener is up and module launches have
+ * begun; `waitReady` waits for the required modules.
+ */
+export class Core {
+  private constructor(
+    readonly config: OutrigConfig,
+    readonly logger: Logger,
+    readonly metrics: CoreMetrics,
+    readonly supervisor: Supervisor,
+    readonly router: Router,
+    readonly url: string,
+    readonly spiAddress: { unix: string; tcp?: string },
+    readonly runDir: string,
+    private readonly parts: {
+      http: ReturnType<typeof createHttpServer>;
+      spi: SpiServer;
+      reaper: Reaper;
+      tracing: Tracing;
+      stateFile: string | undefined;
+    },
+  ) {}
+
+  static async start(options: CoreOptions): Promise<Core> {
+    const { config } = options;
+    const scrubber = new SecretScrubber();
+    const format = config.logging.format === "auto" ? (process.stdout.isTTY ? "pretty" : "json") : config.logging.format;
+    const logger = createCoreLogger({
+      level: config.logging.level,
+      format,
+      scrubber,
+      destination: options.logDestination as NodeJS.WritableStream & { write(chunk: string): boolean },
+    });
+    const metrics = new CoreMetrics();
+    const tracing = await Tracing.create({
+      serviceName: config.telemetry.service_name,
+      otlpEndpoint: config.telemetry.otlp_endpoint,
+      sampleRatio: config.telemetry.sample_ratio,
+    });
+    const runDir = createRunDir(options.home);
+    const reaper = new Reaper(logger);
+    const coreSocket = join(runDir, "core.sock");
+    const supervisor = new Supervisor(config, {
+      logger,
+      metrics,
+      scrubber,
+      runDir,
+      reaper,
+      coreAddress: `unix://${coreSocket}`,
+    });
+    const spi = new SpiServer({ config, supervisor, logger, scrubber });
+    const router = new Router({ metrics, tracing, logger, groups: (id) => supervisor.group(id) });
+    const http = createHttpServer({
+      invoker: router,
+      admin: supervisor,
+      readiness: () => supervisor.readiness(),
+      metrics,
+      logger,
+      maxBodyBytes: config.server.max_body_bytes,
+    });
+    let spiAddress: { unix: string; tcp?: string };
+    let url: string;
+    try {
+      spiAddress = await spi.listen(coreSocket, config.spi.tcp_listen);
+      const { port } = await http.listen(config.server.host, config.server.port);
+      const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
+      url = `http://${host}:${port}`;
+    } catch (error) {
+      await spi.close();
+      await http.close(0).catch(() => {});
+      reaper.close();
+      rmSync(runDir, { recursive: true, force: true });
+      throw error;
+    }
+    let stateFile: string | undefined;
+    if (options.writeStateFile) {
+      stateFile = join(options.home, "core.json");
+      writeFileSync(stateFile, `${JSON.stringify({ url, pid: process.pid, spi: spiAddress })}\n`, { mode: 0o600 });
+    }
+    logger.info({ url, spi: spiAddress.unix, modules: config.modules.length }, "core listening");
+    supervisor.start();
+    return new Core(config, logger, metrics, supervisor, router, url, spiAddress, runDir, {
+      http,
+      spi,
+      reaper,
+      tracing,
+      stateFile,
+    });
+  }
+
+  waitReady(timeoutMs = 60_000): Promise<void> {
+    return this.supervisor.waitReady(timeoutMs);
+  }
+
+  #stopping: Promise<void> | undefined;
+
+  /** Stops taking requests, lets in-flight ones finish, drains and stops every module. */
+  stop(deadlineMs = 10_000): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.logger.info("core stopping");
+      await this.parts.http.close(deadlineMs);
+      await this.supervisor.stop();
+      await this.parts.spi.close();
+      this.parts.reaper.close();
+      await this.parts.tracing.shutdown().catch(() => {});
+      if (this.parts.stateFile) rmSync(this.parts.stateFile, { force: true });
+      rmSync(this.runDir, { recursive: true, force: true });
+      this.logger.info("core stopped");
+    })();
+    return this.#stopping;
+  }
+}

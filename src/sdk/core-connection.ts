@@ -1,0 +1,88 @@
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type * as grpc from "@grpc/grpc-js";
+import { ConfigSecretsService } from "../gen/outrig/core/v1/config_secrets_pb.ts";
+import { Condition, ObservabilityService } from "../gen/outrig/core/v1/observability_pb.ts";
+import { fromGrpcError } from "../errors/index.ts";
+import { ServiceClient } from "../spi/grpc-service.ts";
+import { credentialMetadata } from "../spi/metadata.ts";
+
+export interface AuditEventInput {
+  action: string;
+  resource: string;
+  outcome: "allow" | "deny" | "success" | "failure";
+  correlationId?: string;
+  traceId?: string;
+  attributes?: Record<string, string>;
+}
+
+/**
+ * The module's side of the core SPI: one channel to the core, authenticated with the
+ * module credential from Initialize. Errors reject as OutrigError.
+ */
+export class CoreConnection {
+  readonly #config: ServiceClient<typeof ConfigSecretsService>;
+  readonly #observability: ServiceClient<typeof ObservabilityService>;
+
+  constructor(address: string, credential: string, credentials?: grpc.ChannelCredentials) {
+    const metadata = () => credentialMetadata(credential);
+    this.#config = new ServiceClient(ConfigSecretsService, address, { metadata, credentials });
+    this.#observability = new ServiceClient(ObservabilityService, address, {
+      metadata,
+      channel: this.#config.channel,
+    });
+  }
+
+  /** The module's own configuration, as the core holds it now. */
+  async config(): Promise<Record<string, unknown>> {
+    const res = await this.#config.unary("getConfig", {}, { deadline: Date.now() + 5000 }).catch(rethrow);
+    return (res.config ?? {}) as Record<string, unknown>;
+  }
+
+  /** Resolves secrets granted to this module; an unknown name rejects NOT_FOUND. */
+  async secrets(names: string[]): Promise<Record<string, Uint8Array>> {
+    const res = await this.#config
+      .unary("resolveSecrets", { names }, { deadline: Date.now() + 5000 })
+      .catch(rethrow);
+    return Object.fromEntries(res.secrets.map((s) => [s.name, s.value]));
+  }
+
+  /** Tells the core the module is healthy, or degraded and why. */
+  async reportStatus(condition: "healthy" | "degraded", code: string, reason: string): Promise<void> {
+    await this.#observability
+      .unary(
+        "reportStatus",
+        { condition: condition === "healthy" ? Condition.HEALTHY : Condition.DEGRADED, code, reason },
+        { deadline: Date.now() + 5000 },
+      )
+      .catch(rethrow);
+  }
+
+  async audit(events: AuditEventInput[]): Promise<number> {
+    const res = await this.#observability
+      .unary(
+        "emitAuditEvents",
+        {
+          events: events.map((e) => ({
+            time: timestampFromDate(new Date()),
+            action: e.action,
+            resource: e.resource,
+            outcome: e.outcome,
+            correlationId: e.correlationId ?? "",
+            traceId: e.traceId ?? "",
+            attributes: e.attributes ?? {},
+          })),
+        },
+        { deadline: Date.now() + 5000 },
+      )
+      .catch(rethrow);
+    return res.accepted;
+  }
+
+  close(): void {
+    this.#config.close();
+  }
+}
+
+function rethrow(error: unknown): never {
+  throw fromGrpcError(error, "core");
+}
