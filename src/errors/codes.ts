@@ -29,6 +29,11 @@ export const SPI_CODES = registerAndReturn([
     category: "FAILED_PRECONDITION",
     message: "The module is already initialized.",
   },
+  {
+    code: "spi.lifecycle.initialize_failed",
+    category: "FAILED_PRECONDITION",
+    message: "Module initialization failed.",
+  },
   { code: "spi.invoke.unknown_operation", category: "NOT_FOUND", message: "Unknown operation." },
   {
     code: "spi.invoke.wrong_rpc",
@@ -60,6 +65,12 @@ export const SPI_CODES = registerAndReturn([
     message: "The call was cancelled.",
     retryable: false,
     httpStatus: 499,
+  },
+  {
+    code: "spi.invoke.stopped_by_drain",
+    category: "UNAVAILABLE",
+    message: "The module stopped this call while draining.",
+    retryable: false,
   },
   {
     code: "spi.invoke.payload_too_large",
@@ -152,6 +163,11 @@ export const CORE_CODES = registerAndReturn([
   },
   { code: "core.config.secret_not_found", category: "NOT_FOUND", message: "No such secret." },
   {
+    code: "core.config.too_many_secrets",
+    category: "INVALID_ARGUMENT",
+    message: "At most 100 secrets per call.",
+  },
+  {
     code: "core.registration.unknown_module",
     category: "NOT_FOUND",
     message: "No attached module with this id is configured.",
@@ -167,16 +183,23 @@ export const CORE_CODES = registerAndReturn([
     category: "CONFLICT",
     message: "Another operation on this module is in progress.",
   },
-  { code: "core.admin.upgrade_failed", category: "FAILED_PRECONDITION", message: "The upgrade failed; the previous version keeps serving." },
+  {
+    code: "core.admin.upgrade_failed",
+    category: "FAILED_PRECONDITION",
+    message: "The upgrade failed; the previous version keeps serving.",
+  },
   { code: "core.admin.instance_not_found", category: "NOT_FOUND", message: "No such module instance." },
-  { code: "core.admin.not_supervised", category: "FAILED_PRECONDITION", message: "Attached modules are managed by their platform." },
+  {
+    code: "core.admin.not_supervised",
+    category: "FAILED_PRECONDITION",
+    message: "Attached modules are managed by their platform.",
+  },
   { code: "core.admin.invalid", category: "INVALID_ARGUMENT", message: "The admin request is invalid." },
   {
     code: "core.admin.forbidden",
     category: "PERMISSION_DENIED",
     message: "The admin API is only reachable from loopback addresses.",
   },
-  { code: "core.admin.instance_not_found", category: "NOT_FOUND", message: "No such module instance." },
   { code: "core.request.malformed", category: "INVALID_ARGUMENT", message: "The request is malformed." },
   {
     code: "core.request.invalid_path",

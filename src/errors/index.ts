@@ -1,6 +1,6 @@
 export * from "./category.ts";
 export * from "./codes.ts";
-export * from "./grpc.ts";
+export * from "./grpc-status.ts";
 export * from "./http.ts";
 export * from "./jsonrpc.ts";
 export * from "./openai.ts";

@@ -1,10 +1,9 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type * as grpc from "@grpc/grpc-js";
 import { ConfigSecretsService } from "../gen/outrig/core/v1/config_secrets_pb.ts";
 import { Condition, ObservabilityService } from "../gen/outrig/core/v1/observability_pb.ts";
 import { fromGrpcError } from "../errors/index.ts";
-import { ServiceClient } from "../spi/grpc-service.ts";
-import { credentialMetadata } from "../spi/metadata.ts";
+import { H2ServiceClient } from "../spi/h2/client.ts";
+import { credentialHeaders } from "../spi/metadata.ts";
 
 export interface AuditEventInput {
   action: string;
@@ -20,13 +19,14 @@ export interface AuditEventInput {
  * module credential from Initialize. Errors reject as OutrigError.
  */
 export class CoreConnection {
-  readonly #config: ServiceClient<typeof ConfigSecretsService>;
-  readonly #observability: ServiceClient<typeof ObservabilityService>;
+  readonly #config: H2ServiceClient<typeof ConfigSecretsService>;
+  readonly #observability: H2ServiceClient<typeof ObservabilityService>;
 
-  constructor(address: string, credential: string, credentials?: grpc.ChannelCredentials) {
-    const metadata = () => credentialMetadata(credential);
-    this.#config = new ServiceClient(ConfigSecretsService, address, { metadata, credentials });
-    this.#observability = new ServiceClient(ObservabilityService, address, {
+  constructor(address: string, credential: string) {
+    const headers = credentialHeaders(credential);
+    const metadata = () => headers;
+    this.#config = new H2ServiceClient(ConfigSecretsService, address, { metadata });
+    this.#observability = new H2ServiceClient(ObservabilityService, address, {
       metadata,
       channel: this.#config.channel,
     });

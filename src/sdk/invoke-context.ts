@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { CallContext } from "../gen/outrig/module/v1/module_service_pb.ts";
-import { MD, metadataValue } from "../spi/metadata.ts";
+import { MD, type MetadataLike, metadataValue } from "../spi/metadata.ts";
 import type { CancelReason, InvokeContext } from "./types.ts";
 
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -15,8 +14,8 @@ export function traceIdOf(traceparent: string | undefined): string | undefined {
 
 /** The parts of a grpc-js server call the context needs. */
 export interface ServerCallLike {
-  readonly metadata: grpc.Metadata;
-  getDeadline(): grpc.Deadline;
+  readonly metadata: MetadataLike;
+  getDeadline(): Date | number;
   on(event: "cancelled", listener: () => void): unknown;
 }
 
@@ -53,6 +52,7 @@ export function createInvokeContext(
     timer = setTimeout(() => abort("deadline"), Math.max(0, deadline.getTime() - Date.now()));
     timer.unref();
   }
+  let logger: Logger | undefined;
   const ctx: InvokeContext = {
     operation,
     instanceId: base.instanceId,
@@ -62,7 +62,11 @@ export function createInvokeContext(
     attempt: context?.attempt || 1,
     deadline,
     signal: controller.signal,
-    logger: base.logger.child({ operation, correlation_id: correlationId, ...(traceId ? { trace_id: traceId } : {}) }),
+    // A child logger costs more than a small handler; build it only when a handler logs.
+    get logger() {
+      logger ??= base.logger.child({ operation, correlation_id: correlationId, ...(traceId ? { trace_id: traceId } : {}) });
+      return logger;
+    },
   };
   return { ctx, controller, dispose: () => clearTimeout(timer) };
 }

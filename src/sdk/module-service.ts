@@ -1,20 +1,18 @@
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import type * as grpc from "@grpc/grpc-js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import { OutrigError, toOutrigError } from "../errors/index.ts";
-import { envelopeToPb } from "../errors/grpc.ts";
+import { envelopeToPb } from "../errors/grpc-status.ts";
 import type { ModuleDescriptor } from "../gen/outrig/module/v1/descriptor_pb.ts";
 import {
   type InvokeRequest as InvokeRequestPb,
   type InvokeStreamRequest as InvokeStreamRequestPb,
-  type InvokeStreamResponse,
-  InvokeStreamResponseSchema,
-  ModuleService,
+  type InvokeStreamResponseSchema,
+  type ModuleService,
   ModuleState,
 } from "../gen/outrig/module/v1/module_service_pb.ts";
 import { WIRING_PROBE_OPERATION } from "../spi/descriptor.ts";
-import type { ServiceHandlers } from "../spi/grpc-service.ts";
-import { MD, metadataValue } from "../spi/metadata.ts";
+import type { H2Handlers, ServerCall } from "../spi/h2/server.ts";
+import { MD, type MetadataLike, metadataValue } from "../spi/metadata.ts";
 import { SUPPORTED_SPI_VERSIONS } from "../spi/versions.ts";
 import { SpanKind, type SpanHandle, type Tracing } from "../telemetry/tracing.ts";
 import { CoreConnection } from "./core-connection.ts";
@@ -45,13 +43,13 @@ export interface ModuleRuntime {
   exit(deadlineMs: number): void;
 }
 
-type StreamCall = grpc.ServerWritableStream<InvokeStreamRequestPb, InvokeStreamResponse>;
 type StreamEvent = MessageInitShape<typeof InvokeStreamResponseSchema>;
+type StreamCall = ServerCall<StreamEvent>;
 
 const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
 export interface ModuleServiceImpl {
-  handlers: ServiceHandlers<typeof ModuleService>;
+  handlers: H2Handlers<typeof ModuleService>;
   /** Drains (bounded by the deadline), then stops the module: what Shutdown and SIGTERM do. */
   shutdown(deadlineMs: number, reason: string): void;
 }
@@ -83,7 +81,7 @@ export function createModuleService(rt: ModuleRuntime): ModuleServiceImpl {
     void startDrain(deadlineMs, reason).finally(() => rt.exit(deadlineMs));
   };
 
-  const handlers: ServiceHandlers<typeof ModuleService> = {
+  const handlers: H2Handlers<typeof ModuleService> = {
     getDescriptor: () => ({ descriptor: rt.descriptor }),
 
     initialize: async (req) => {
@@ -189,7 +187,7 @@ export function createModuleService(rt: ModuleRuntime): ModuleServiceImpl {
   return { handlers, shutdown };
 }
 
-function startSpan(rt: ModuleRuntime, metadata: grpc.Metadata, operation: string): SpanHandle {
+function startSpan(rt: ModuleRuntime, metadata: MetadataLike, operation: string): SpanHandle {
   const parent = rt.tracing.extract({
     traceparent: metadataValue(metadata, MD.traceparent),
     tracestate: metadataValue(metadata, MD.tracestate),
@@ -312,7 +310,7 @@ async function runStream(
 /** Writes one event, waiting for HTTP/2 flow control when the buffer is full. */
 async function writeEvent(call: StreamCall, event: StreamEvent, signal: AbortSignal): Promise<void> {
   if (call.cancelled || call.destroyed) return;
-  if (call.write(create(InvokeStreamResponseSchema, event))) return;
+  if (call.write(event)) return;
   await new Promise<void>((resolve) => {
     const done = () => {
       call.off("drain", done);

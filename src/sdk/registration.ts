@@ -1,9 +1,8 @@
-import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { RegistrationService } from "../gen/outrig/core/v1/registration_pb.ts";
 import { fromGrpcError } from "../errors/index.ts";
-import { ServiceClient } from "../spi/grpc-service.ts";
-import { credentialMetadata } from "../spi/metadata.ts";
+import { H2ServiceClient } from "../spi/h2/client.ts";
+import { credentialHeaders } from "../spi/metadata.ts";
 import { SUPPORTED_SPI_VERSIONS } from "../spi/versions.ts";
 
 export interface RegistrationOptions {
@@ -16,7 +15,6 @@ export interface RegistrationOptions {
   /** Secret the core must present on its calls to this module. */
   coreSecret: string;
   logger: Logger;
-  credentials?: grpc.ChannelCredentials;
   /** Backoff bounds between attempts. */
   initialDelayMs?: number;
   maxDelayMs?: number;
@@ -28,7 +26,7 @@ export interface RegistrationOptions {
  * core has not called for three heartbeat intervals (the core restarted or lost us).
  */
 export class Registrar {
-  readonly #client: ServiceClient<typeof RegistrationService>;
+  readonly #client: H2ServiceClient<typeof RegistrationService>;
   readonly #opts: RegistrationOptions;
   #lastContact = Date.now();
   #heartbeatMs = 5000;
@@ -40,10 +38,8 @@ export class Registrar {
 
   constructor(opts: RegistrationOptions) {
     this.#opts = opts;
-    this.#client = new ServiceClient(RegistrationService, opts.coreAddress, {
-      metadata: () => credentialMetadata(opts.bootstrapToken),
-      credentials: opts.credentials,
-    });
+    const headers = credentialHeaders(opts.bootstrapToken);
+    this.#client = new H2ServiceClient(RegistrationService, opts.coreAddress, { metadata: () => headers });
   }
 
   /** Records an authenticated call from the core. */

@@ -1,15 +1,13 @@
-import { chmodSync } from "node:fs";
 import { hostname } from "node:os";
-import * as grpc from "@grpc/grpc-js";
 import { Health } from "../gen/grpc/health/v1/health_pb.ts";
 import { ModuleService, ModuleState } from "../gen/outrig/module/v1/module_service_pb.ts";
 import { OutrigError } from "../errors/index.ts";
 import { formatIssues, validateDescriptor } from "../spi/descriptor.ts";
 import { ENV, MODULE_COOKIE_VALUE } from "../spi/env.ts";
-import { addService } from "../spi/grpc-service.ts";
-import { formatHandshake, isModuleAddress, unixSocketPath } from "../spi/handshake.ts";
+import { formatHandshake, isModuleAddress } from "../spi/handshake.ts";
+import { H2GrpcServer } from "../spi/h2/server.ts";
 import { HealthBoard, healthHandlers, ServingStatus } from "../spi/health.ts";
-import { bearerToken } from "../spi/metadata.ts";
+import { bearerToken, type MetadataLike } from "../spi/metadata.ts";
 import { newSecret, secretsEqual } from "../spi/credentials.ts";
 import { Tracing } from "../telemetry/tracing.ts";
 import { buildDescriptor } from "./descriptor.ts";
@@ -63,7 +61,7 @@ export async function runModule(def: ModuleDefinition, options: RunOptions = {})
   const lifecycle = new Lifecycle();
   const coreSecret = supervised ? (env[ENV.launchSecret] as string) : newSecret();
   let registrar: Registrar | undefined;
-  let server: grpc.Server | undefined;
+  let server: H2GrpcServer | undefined;
   let stopping: Promise<void> | undefined;
 
   const stop = (deadlineMs: number): Promise<void> => {
@@ -77,18 +75,13 @@ export async function runModule(def: ModuleDefinition, options: RunOptions = {})
       lifecycle.set(ModuleState.STOPPED);
       runtime.core?.close();
       await runtime.tracing.shutdown().catch(() => {});
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server?.forceShutdown();
-          resolve();
-        }, deadlineMs);
-        server?.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        }) ?? resolve();
-      });
+      await server?.close(deadlineMs);
       logger.info("stopped");
-      if (exitProcess) process.exit(0);
+      if (exitProcess) {
+        // Let the last responses reach the socket before the process goes.
+        process.stdin.destroy();
+        setTimeout(() => process.exit(0), 50);
+      }
     })();
     return stopping;
   };
@@ -129,8 +122,8 @@ export async function runModule(def: ModuleDefinition, options: RunOptions = {})
   board.set(ModuleService.typeName, ServingStatus.NOT_SERVING);
 
   const maxBytes = Math.max(def.limits?.maxRequestBytes ?? 0, 4 * 1024 * 1024) + 64 * 1024;
-  server = new grpc.Server({ "grpc.max_receive_message_length": maxBytes });
-  const authorize = (call: { metadata: grpc.Metadata }) => {
+  server = new H2GrpcServer({ maxMessageBytes: maxBytes });
+  const authorize = (call: { metadata: MetadataLike }) => {
     const presented = bearerToken(call.metadata);
     if (presented === undefined) return OutrigError.fromCode("spi.auth.missing_credential", { origin: "module" });
     if (!secretsEqual(presented, coreSecret)) {
@@ -140,9 +133,8 @@ export async function runModule(def: ModuleDefinition, options: RunOptions = {})
     return undefined;
   };
   const moduleService = createModuleService(runtime);
-  addService(server, ModuleService, moduleService.handlers, { authorize });
-  addService(
-    server,
+  server.addService(ModuleService, moduleService.handlers, { authorize });
+  server.addService(
     Health,
     healthHandlers(board, (md) => {
       const presented = bearerToken(md);
@@ -150,12 +142,7 @@ export async function runModule(def: ModuleDefinition, options: RunOptions = {})
     }),
   );
 
-  const socketPath = unixSocketPath(listen);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
-  );
-  if (socketPath) chmodSync(socketPath, 0o600);
-  const address = socketPath ? listen : listen.replace(/:0$/, `:${port}`);
+  const address = await server.listen(listen);
 
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info({ signal }, "signal received; draining");

@@ -10,9 +10,18 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { OutrigError, toGrpcStatus, toOutrigError } from "../errors/index.ts";
+import { toGrpcStatus } from "../errors/grpc.ts";
+import { OutrigError, toOutrigError } from "../errors/index.ts";
+import { bearer, MD } from "./metadata.ts";
+
+/** grpc-js Metadata with the SPI credential set. */
+export function credentialMetadata(secret: string): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set(MD.authorization, bearer(secret));
+  return md;
+}
 
 type Methods<S extends DescService> = S["method"];
 type MethodInput<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends {
@@ -28,7 +37,9 @@ type MethodOutput<S extends DescService, K extends keyof Methods<S>> = Methods<S
 
 function serializer<T extends DescMessage>(schema: T): (m: MessageShape<T>) => Buffer {
   return (m) => {
-    const bytes = toBinary(schema, m);
+    // Handlers may write init objects; build the message only when they do.
+    const message = isMessage(m, schema) ? m : create(schema, m as MessageInitShape<T>);
+    const bytes = toBinary(schema, message);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
 }

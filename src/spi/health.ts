@@ -1,6 +1,7 @@
-import * as grpc from "@grpc/grpc-js";
-import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/grpc/health/v1/health_pb.ts";
-import type { ServiceHandlers } from "./grpc-service.ts";
+import { OutrigError } from "../errors/index.ts";
+import { type Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/grpc/health/v1/health_pb.ts";
+import type { H2Handlers } from "./h2/server.ts";
+import type { MetadataLike } from "./metadata.ts";
 
 export { ServingStatus };
 
@@ -33,20 +34,18 @@ export class HealthBoard {
 
 export function healthHandlers(
   board: HealthBoard,
-  onCheck?: (metadata: grpc.Metadata) => void,
-): ServiceHandlers<typeof Health> {
+  onCheck?: (metadata: MetadataLike) => void,
+): H2Handlers<typeof Health> {
   return {
     check: (req, call) => {
       onCheck?.(call.metadata);
       const status = board.get(req.service);
-      if (status === undefined) {
-        throw Object.assign(new Error("unknown service"), { code: grpc.status.NOT_FOUND, details: "unknown service" });
-      }
+      if (status === undefined) throw new OutrigError("NOT_FOUND", "spi.health.unknown_service", "Unknown service.");
       return { status };
     },
     watch: (req, call) =>
       new Promise<void>((resolve) => {
-        const send = (status: ServingStatus) => call.write({ $typeName: "grpc.health.v1.HealthCheckResponse", status });
+        const send = (status: ServingStatus) => call.write({ status });
         send(board.get(req.service) ?? ServingStatus.SERVICE_UNKNOWN);
         const stop = board.watch(req.service, send);
         call.on("cancelled", () => {

@@ -1,4 +1,7 @@
-import { Metadata } from "@grpc/grpc-js";
+/** Anything metadata-like: grpc-js's Metadata or the lean server's WireMetadata. */
+export interface MetadataLike {
+  get(key: string): unknown[];
+}
 
 /** gRPC metadata keys of the SPI. */
 export const MD = {
@@ -13,20 +16,18 @@ export function bearer(secret: string): string {
 }
 
 /** The bearer token of a call, or undefined. */
-export function bearerToken(metadata: Metadata): string | undefined {
+export function bearerToken(metadata: MetadataLike): string | undefined {
   const value = metadata.get(MD.authorization)[0];
   if (typeof value !== "string" || !value.startsWith("Bearer ")) return undefined;
   return value.slice("Bearer ".length);
 }
 
-export function metadataValue(metadata: Metadata, key: string): string | undefined {
+export function metadataValue(metadata: MetadataLike, key: string): string | undefined {
   const value = metadata.get(key)[0];
   return typeof value === "string" ? value : undefined;
 }
 
-/** Metadata with the SPI credential set. */
-export function credentialMetadata(secret: string): Metadata {
-  const md = new Metadata();
-  md.set(MD.authorization, bearer(secret));
-  return md;
+/** Headers with the SPI credential, for the lean HTTP/2 client. */
+export function credentialHeaders(secret: string): Record<string, string> {
+  return { [MD.authorization]: bearer(secret) };
 }

@@ -11,9 +11,9 @@ import {
   type Tracer,
   trace,
 } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
 
-const propagator = new W3CTraceContextPropagator();
+/** A W3C propagator; loaded with the SDK, so a module that does not trace never loads it. */
+type Propagator = import("@opentelemetry/core").W3CTraceContextPropagator;
 
 export interface TracingConfig {
   serviceName: string;
@@ -45,16 +45,19 @@ export interface SpanHandle {
 export class Tracing {
   private constructor(
     private readonly tracer: Tracer,
+    private readonly propagator: Propagator | undefined,
     private readonly shutdownFn: () => Promise<void>,
   ) {}
 
+  /** No spans, no propagation: what a module uses until Initialize asks for traces. */
   static disabled(): Tracing {
-    return new Tracing(trace.getTracer("outrig-noop"), async () => {});
+    return new Tracing(trace.getTracer("outrig-noop"), undefined, async () => {});
   }
 
   static async create(config: TracingConfig): Promise<Tracing> {
     const exporting = Boolean(config.otlpEndpoint || config.exporter);
     if (!exporting && config.generateIds === false) return Tracing.disabled();
+    const { W3CTraceContextPropagator } = await import("@opentelemetry/core");
     const base = await import("@opentelemetry/sdk-trace-base");
     const { resourceFromAttributes } = await import("@opentelemetry/resources");
     const processors: import("@opentelemetry/sdk-trace-base").SpanProcessor[] = [];
@@ -71,15 +74,15 @@ export class Tracing {
       sampler: new base.ParentBasedSampler({ root: new base.TraceIdRatioBasedSampler(ratio) }),
       spanProcessors: processors,
     });
-    return new Tracing(provider.getTracer("outrig"), () => provider.shutdown());
+    return new Tracing(provider.getTracer("outrig"), new W3CTraceContextPropagator(), () => provider.shutdown());
   }
 
   /** Context carried by incoming W3C headers (empty when absent or malformed). */
   extract(headers: { traceparent?: string | undefined; tracestate?: string | undefined }): Context {
-    const carrier: Record<string, string> = {};
-    if (headers.traceparent) carrier.traceparent = headers.traceparent;
+    if (!this.propagator || !headers.traceparent) return ROOT_CONTEXT;
+    const carrier: Record<string, string> = { traceparent: headers.traceparent };
     if (headers.tracestate) carrier.tracestate = headers.tracestate;
-    return propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
+    return this.propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
   }
 
   startSpan(name: string, options: { kind: SpanKind; parent?: Context; attributes?: Attributes }): SpanHandle {
@@ -88,13 +91,14 @@ export class Tracing {
     const ctx = trace.setSpan(parent, span);
     const spanContext = span.spanContext();
     const valid = trace.isSpanContextValid(spanContext);
+    const propagator = this.propagator;
     return {
       span,
       context: ctx,
       traceId: valid ? spanContext.traceId : undefined,
       headers() {
         const carrier: Record<string, string> = {};
-        propagator.inject(ctx, carrier, defaultTextMapSetter);
+        propagator?.inject(ctx, carrier, defaultTextMapSetter);
         return carrier;
       },
       end(error) {

@@ -8,8 +8,7 @@ import { ConfigSecretsService } from "../../src/gen/outrig/core/v1/config_secret
 import { RegistrationService } from "../../src/gen/outrig/core/v1/registration_pb.ts";
 import { ModuleService } from "../../src/gen/outrig/module/v1/module_service_pb.ts";
 import { fromGrpcError } from "../../src/errors/index.ts";
-import { ServiceClient } from "../../src/spi/grpc-service.ts";
-import { credentialMetadata } from "../../src/spi/metadata.ts";
+import { credentialMetadata, ServiceClient } from "../../src/spi/grpc-service.ts";
 import { echoModule, FAST, invokeJson, ROOT, startCore, type TestCore, waitFor } from "../support/harness.ts";
 
 let c: TestCore | undefined;

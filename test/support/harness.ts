@@ -1,5 +1,5 @@
 /** Shared helpers for tests that run a real core with real module processes. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateConfig } from "../../src/core/config/load.ts";
@@ -14,7 +14,7 @@ export const CRASH_MODULE = join(ROOT, "dist/test/fixtures/modules/crash-after-r
 
 /** Fast timings for tests; production defaults are slower on purpose. */
 export const FAST = {
-  health: { poll_interval_ms: 200, failure_threshold: 2, grace_period_ms: 0, startup_timeout_ms: 8000 },
+  health: { poll_interval_ms: 200, failure_threshold: 3, grace_period_ms: 0, startup_timeout_ms: 8000 },
   restart: { max_restarts: 3, window_ms: 600_000, backoff: { initial_ms: 50, max_ms: 400, multiplier: 2, jitter: 0.1 } },
   timeouts: { invoke_ms: 5000, drain_ms: 3000, shutdown_ms: 2000, registration_ms: 5000 },
 };
@@ -68,22 +68,32 @@ export async function startCore(document: Record<string, unknown>): Promise<Test
 }
 
 /** Polls until `check` returns a truthy value; fails with `what` after the timeout. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value;
+    if (value) return value as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
+/** True while `pid` runs; a zombie (dead, not yet reaped by its new parent) counts as gone. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
   }
 }
 

@@ -10,12 +10,12 @@ import {
   OutrigError,
   registeredCodes,
   sanitizeMessage,
-  toGrpcStatus,
   toHttpError,
   toJsonRpcError,
   toOpenAIError,
   toOutrigError,
 } from "../../src/errors/index.ts";
+import { toGrpcStatus } from "../../src/errors/grpc.ts";
 
 const category = fc.constantFrom(...CATEGORIES);
 const code = fc

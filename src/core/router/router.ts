@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { Metadata } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { envelopeFromPb, fromGrpcError, OutrigError } from "../../errors/index.ts";
 import type { OperationDescriptor } from "../../gen/outrig/module/v1/descriptor_pb.ts";
@@ -63,11 +62,10 @@ export class Router implements Invoker {
     return { group, op, correlationId, span, deadline, maxAttempts: group.config.retry.max_attempts };
   }
 
-  #metadata(p: Prepared): Metadata {
-    const md = new Metadata();
-    md.set(MD.correlationId, p.correlationId);
-    for (const [k, v] of Object.entries(p.span.headers())) md.set(k, v);
-    return md;
+  #metadata(p: Prepared): Record<string, string> {
+    const headers = p.span.headers();
+    headers[MD.correlationId] = p.correlationId;
+    return headers;
   }
 
   #shouldRetry(error: OutrigError, p: Prepared, attempt: number): boolean {

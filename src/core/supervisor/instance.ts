@@ -7,8 +7,8 @@ import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../gen/
 import { DeploymentMode, type ModuleDescriptor, ModuleDescriptorSchema } from "../../gen/outrig/module/v1/descriptor_pb.ts";
 import { ModuleService, ModuleState as ModuleStatePb } from "../../gen/outrig/module/v1/module_service_pb.ts";
 import { formatIssues, validateDescriptor, WIRING_PROBE_OPERATION } from "../../spi/descriptor.ts";
-import { ServiceClient } from "../../spi/grpc-service.ts";
-import { credentialMetadata } from "../../spi/metadata.ts";
+import { H2ServiceClient } from "../../spi/h2/client.ts";
+import { credentialHeaders } from "../../spi/metadata.ts";
 import { negotiateSpiVersion, SUPPORTED_SPI_VERSIONS } from "../../spi/versions.ts";
 import type { HealthConfig } from "../config/schema.ts";
 import type { ErrorNote, InstanceState, InstanceStatus } from "../types.ts";
@@ -44,7 +44,7 @@ export class ModuleInstance {
   child: ChildProcess | undefined;
   exited: Promise<ExitInfo> | undefined;
   address: string | undefined;
-  client: ServiceClient<typeof ModuleService> | undefined;
+  client: H2ServiceClient<typeof ModuleService> | undefined;
   descriptor: ModuleDescriptor | undefined;
   spiVersion: string | undefined;
   /** Invocations the core has outstanding at this instance. */
@@ -55,7 +55,7 @@ export class ModuleInstance {
   lastError: ErrorNote | undefined;
   /** Set by the supervisor when it stops this instance on purpose. */
   stopping = false;
-  #health: ServiceClient<typeof Health> | undefined;
+  #health: H2ServiceClient<typeof Health> | undefined;
   #healthTimer: NodeJS.Timeout | undefined;
   #healthFailures = 0;
   #idleWaiters: Array<() => void> = [];
@@ -97,12 +97,10 @@ export class ModuleInstance {
   /** Connects the SPI client; the core's secret goes on every call. */
   connect(address: string): void {
     this.address = address;
-    const metadata = () => credentialMetadata(this.coreSecret);
-    this.client = new ServiceClient(ModuleService, address, {
-      metadata,
-      channelOptions: { "grpc.max_receive_message_length": 64 * 1024 * 1024 },
-    });
-    this.#health = new ServiceClient(Health, address, { metadata, channel: this.client.channel });
+    const headers = credentialHeaders(this.coreSecret);
+    const metadata = () => headers;
+    this.client = new H2ServiceClient(ModuleService, address, { metadata });
+    this.#health = new H2ServiceClient(Health, address, { metadata, channel: this.client.channel });
   }
 
   /**
@@ -202,7 +200,7 @@ export class ModuleInstance {
    * the very client the router uses.
    */
   async #proveWiring(deadline: number): Promise<void> {
-    const anonymous = new ServiceClient(ModuleService, this.address!);
+    const anonymous = new H2ServiceClient(ModuleService, this.address!);
     try {
       await anonymous.unary("invoke", { operation: WIRING_PROBE_OPERATION }, { deadline });
       throw new StartError(
@@ -242,7 +240,8 @@ export class ModuleInstance {
         const res = await this.#health.unary(
           "check",
           { service: ModuleService.typeName },
-          { deadline: Date.now() + Math.min(config.poll_interval_ms, 2000) },
+          // A slow answer is not a dead module: allow at least a second, at most five.
+          { deadline: Date.now() + Math.max(1000, Math.min(config.poll_interval_ms, 5000)) },
         );
         if (res.status !== Serving.SERVING && this.state !== "draining") failure = `health is ${Serving[res.status]}`;
       } catch (error) {

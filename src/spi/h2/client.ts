@@ -1,0 +1,321 @@
+/**
+ * A lean gRPC client on node:http2 for the core's hot path (Invoke, InvokeStream,
+ * health), wire-compatible with grpc-js, grpc-go and grpcio servers: one HTTP/2
+ * session per target, reconnected on demand; deadlines as grpc-timeout plus a local
+ * timer; cancellation as RST_STREAM(CANCEL); errors shaped like grpc-js's.
+ */
+import { connect as netConnect } from "node:net";
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  connect,
+  constants,
+  type IncomingHttpHeaders,
+  type SecureClientSessionOptions,
+} from "node:http2";
+import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { unixSocketPath } from "../handshake.ts";
+import { Code, decodeGrpcMessage, encodeTimeout, FrameError, frame, MessageReader, WireMetadata } from "./wire.ts";
+
+type Methods<S extends DescService> = S["method"];
+type In<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends { input: infer I extends DescMessage } ? I : never;
+type Out<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends { output: infer O extends DescMessage } ? O : never;
+
+/** A failed call: the same shape as grpc-js's ServiceError, so fromGrpcError reads both. */
+export class ClientError extends Error {
+  constructor(
+    readonly code: number,
+    readonly details: string,
+    readonly metadata: WireMetadata = new WireMetadata(),
+  ) {
+    super(`${code} ${details}`);
+    this.name = "ClientError";
+  }
+}
+
+export interface CallOptions {
+  /** Absolute deadline (Date or epoch ms). */
+  deadline?: Date | number;
+  signal?: AbortSignal;
+  /** Extra metadata, as lowercase header names to values. */
+  metadata?: Record<string, string>;
+}
+
+/** One HTTP/2 connection to a target, opened on first use and again after it closes. */
+export class H2Channel {
+  #session: ClientHttp2Session | undefined;
+  #closed = false;
+
+  constructor(
+    readonly target: string,
+    private readonly tls?: SecureClientSessionOptions,
+  ) {}
+
+  session(): ClientHttp2Session {
+    if (this.#closed) throw new ClientError(Code.UNAVAILABLE, "channel closed");
+    const current = this.#session;
+    if (current && !current.closed && !current.destroyed) return current;
+    const path = unixSocketPath(this.target);
+    const session = path
+      ? connect("http://localhost", { createConnection: () => netConnect(path) })
+      : connect(`${this.tls ? "https" : "http"}://${this.target}`, this.tls ?? {});
+    session.on("error", () => {});
+    const drop = () => {
+      if (this.#session === session) this.#session = undefined;
+    };
+    session.once("close", drop);
+    session.once("goaway", drop);
+    session.unref();
+    this.#session = session;
+    return session;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#session?.close();
+    this.#session = undefined;
+  }
+}
+
+/** Maps a non-200 HTTP status to a gRPC code, as the gRPC HTTP/2 spec does. */
+function codeForHttpStatus(status: number): number {
+  if (status === 400) return Code.INTERNAL;
+  if (status === 401) return Code.UNAUTHENTICATED;
+  if (status === 403) return 7;
+  if (status === 404) return Code.UNIMPLEMENTED;
+  if (status === 429 || status === 502 || status === 503 || status === 504) return Code.UNAVAILABLE;
+  return Code.UNKNOWN;
+}
+
+interface Outcome {
+  code: number;
+  message: string;
+  metadata: WireMetadata;
+}
+
+/** One request/response exchange; calls `onMessage` per message and `onEnd` once. */
+function exchange(
+  channel: H2Channel,
+  method: DescMethod,
+  request: unknown,
+  headers: Record<string, string>,
+  options: CallOptions,
+  maxMessageBytes: number,
+  onMessage: (message: Buffer) => void,
+  onEnd: (outcome: Outcome) => void,
+): ClientHttp2Stream | undefined {
+  let ended = false;
+  const end = (outcome: Outcome) => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+    onEnd(outcome);
+  };
+  const deadline = options.deadline === undefined ? undefined : Number(options.deadline);
+  if (deadline !== undefined && deadline - Date.now() <= 0) {
+    end({ code: Code.DEADLINE_EXCEEDED, message: "deadline exceeded before the call started", metadata: new WireMetadata() });
+    return undefined;
+  }
+  if (options.signal?.aborted) {
+    end({ code: Code.CANCELLED, message: "cancelled before the call started", metadata: new WireMetadata() });
+    return undefined;
+  }
+  const h: Record<string, string> = {
+    ":method": "POST",
+    ":path": `/${method.parent.typeName}/${method.name}`,
+    "content-type": "application/grpc",
+    te: "trailers",
+    ...headers,
+    ...options.metadata,
+  };
+  if (deadline !== undefined) h["grpc-timeout"] = encodeTimeout(deadline - Date.now());
+  let stream: ClientHttp2Stream;
+  try {
+    stream = channel.session().request(h);
+  } catch (error) {
+    end({ code: Code.UNAVAILABLE, message: (error as Error).message, metadata: new WireMetadata() });
+    return undefined;
+  }
+  let why: "cancelled" | "deadline" | undefined;
+  const onAbort = () => {
+    why ??= "cancelled";
+    stream.close(constants.NGHTTP2_CANCEL);
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const timer =
+    deadline === undefined
+      ? undefined
+      : setTimeout(() => {
+          why ??= "deadline";
+          stream.close(constants.NGHTTP2_CANCEL);
+        }, deadline - Date.now());
+
+  let status: Outcome | undefined;
+  const reader = new MessageReader(maxMessageBytes);
+  const readStatus = (hdrs: IncomingHttpHeaders): Outcome | undefined => {
+    const raw = hdrs["grpc-status"];
+    if (raw === undefined) return undefined;
+    return {
+      code: Number(raw),
+      message: decodeGrpcMessage(hdrs["grpc-message"] as string | undefined),
+      metadata: WireMetadata.fromHeaders(hdrs as Record<string, string | string[] | undefined>),
+    };
+  };
+  stream.on("response", (hdrs) => {
+    const httpStatus = Number(hdrs[":status"]);
+    if (httpStatus !== 200) {
+      status = { code: codeForHttpStatus(httpStatus), message: `HTTP status ${httpStatus}`, metadata: new WireMetadata() };
+      return;
+    }
+    status = readStatus(hdrs); // trailers-only response
+  });
+  stream.on("data", (chunk: Buffer) => {
+    try {
+      for (const message of reader.push(chunk)) onMessage(message);
+    } catch (error) {
+      const e = error as FrameError;
+      status = { code: e.grpcStatus ?? Code.INTERNAL, message: e.message, metadata: new WireMetadata() };
+      stream.close(constants.NGHTTP2_CANCEL);
+    }
+  });
+  stream.on("trailers", (hdrs) => {
+    status = readStatus(hdrs) ?? { code: Code.INTERNAL, message: "trailers without grpc-status", metadata: new WireMetadata() };
+  });
+  stream.on("error", () => {});
+  stream.on("close", () => {
+    if (why === "deadline") return end({ code: Code.DEADLINE_EXCEEDED, message: "deadline exceeded", metadata: new WireMetadata() });
+    if (why === "cancelled") return end({ code: Code.CANCELLED, message: "cancelled", metadata: new WireMetadata() });
+    end(status ?? { code: Code.UNAVAILABLE, message: `stream closed (${stream.rstCode ?? "no status"})`, metadata: new WireMetadata() });
+  });
+  stream.end(frame(toBinary(method.input, create(method.input, request as MessageInitShape<DescMessage>))));
+  return stream;
+}
+
+/** A server stream's messages; iterate them, or cancel. */
+export class ClientStream<T> implements AsyncIterable<T> {
+  readonly #queue: T[] = [];
+  #outcome: Outcome | undefined;
+  #wake: (() => void) | undefined;
+  stream: ClientHttp2Stream | undefined;
+
+  /** @internal */
+  push(message: T): void {
+    this.#queue.push(message);
+    if (this.#queue.length >= 32) this.stream?.pause();
+    this.#wake?.();
+  }
+
+  /** @internal */
+  finish(outcome: Outcome): void {
+    this.#outcome = outcome;
+    this.#wake?.();
+  }
+
+  cancel(): void {
+    if (!this.#outcome) this.stream?.close(constants.NGHTTP2_CANCEL);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    try {
+      for (;;) {
+        const next = this.#queue.shift();
+        if (next !== undefined) {
+          if (this.#queue.length < 8) this.stream?.resume();
+          yield next;
+          continue;
+        }
+        const outcome = this.#outcome;
+        if (outcome) {
+          if (outcome.code !== Code.OK) throw new ClientError(outcome.code, outcome.message, outcome.metadata);
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+        this.#wake = undefined;
+      }
+    } finally {
+      this.cancel();
+    }
+  }
+}
+
+export interface H2ClientOptions {
+  /** Default metadata for every call (for example the SPI credential). */
+  metadata?: () => Record<string, string>;
+  channel?: H2Channel;
+  tls?: SecureClientSessionOptions;
+  maxMessageBytes?: number;
+}
+
+/** A typed client for one service; share a channel between services of one target. */
+export class H2ServiceClient<S extends DescService> {
+  readonly channel: H2Channel;
+  readonly #service: S;
+  readonly #metadata: () => Record<string, string>;
+  readonly #max: number;
+
+  constructor(service: S, target: string, options: H2ClientOptions = {}) {
+    this.#service = service;
+    this.channel = options.channel ?? new H2Channel(target, options.tls);
+    this.#metadata = options.metadata ?? (() => ({}));
+    this.#max = options.maxMessageBytes ?? 64 * 1024 * 1024;
+  }
+
+  unary<K extends keyof Methods<S> & string>(
+    name: K,
+    request: MessageInitShape<In<S, K>>,
+    options: CallOptions = {},
+  ): Promise<MessageShape<Out<S, K>>> {
+    const method = this.#service.method[name] as DescMethod;
+    return new Promise((resolve, reject) => {
+      let response: MessageShape<Out<S, K>> | undefined;
+      let count = 0;
+      exchange(this.channel, method, request, this.#metadata(), options, this.#max, (bytes) => {
+        count++;
+        try {
+          response = fromBinary(method.output, bytes) as MessageShape<Out<S, K>>;
+        } catch {
+          response = undefined;
+        }
+      }, (outcome) => {
+        if (outcome.code !== Code.OK) return reject(new ClientError(outcome.code, outcome.message, outcome.metadata));
+        if (count !== 1 || !response) return reject(new ClientError(Code.INTERNAL, `expected one response message, got ${count}`));
+        resolve(response);
+      });
+    });
+  }
+
+  serverStream<K extends keyof Methods<S> & string>(
+    name: K,
+    request: MessageInitShape<In<S, K>>,
+    options: CallOptions = {},
+  ): ClientStream<MessageShape<Out<S, K>>> {
+    const method = this.#service.method[name] as DescMethod;
+    const out = new ClientStream<MessageShape<Out<S, K>>>();
+    out.stream = exchange(
+      this.channel,
+      method,
+      request,
+      this.#metadata(),
+      options,
+      this.#max,
+      (bytes) => {
+        try {
+          out.push(fromBinary(method.output, bytes) as MessageShape<Out<S, K>>);
+        } catch {
+          out.finish({ code: Code.INTERNAL, message: "undecodable response message", metadata: new WireMetadata() });
+          out.cancel();
+        }
+      },
+      (outcome) => out.finish(outcome),
+    );
+    return out;
+  }
+
+  close(): void {
+    this.channel.close();
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * gRPC over HTTP/2, the parts both ends need: length-prefixed messages, grpc-timeout,
+ * grpc-message percent-encoding, and binary metadata. See the gRPC "PROTOCOL-HTTP2"
+ * specification; this is what grpc-js, grpc-go and grpcio put on the wire.
+ */
+
+/** Metadata as the SDK and core read it: lowercase keys; `-bin` values are bytes. */
+export class WireMetadata {
+  readonly #map = new Map<string, Array<string | Buffer>>();
+
+  get(key: string): Array<string | Buffer> {
+    return this.#map.get(key) ?? [];
+  }
+
+  set(key: string, value: string | Buffer): void {
+    this.#map.set(key.toLowerCase(), [value]);
+  }
+
+  add(key: string, value: string | Buffer): void {
+    const k = key.toLowerCase();
+    const list = this.#map.get(k);
+    if (list) list.push(value);
+    else this.#map.set(k, [value]);
+  }
+
+  entries(): IterableIterator<[string, Array<string | Buffer>]> {
+    return this.#map.entries();
+  }
+
+  /** Metadata from HTTP/2 headers, leaving out pseudo-headers and transport headers. */
+  static fromHeaders(headers: Record<string, string | string[] | undefined>): WireMetadata {
+    const md = new WireMetadata();
+    for (const [key, raw] of Object.entries(headers)) {
+      if (key.startsWith(":") || TRANSPORT_HEADERS.has(key) || raw === undefined) continue;
+      for (const value of Array.isArray(raw) ? raw : [raw]) {
+        if (key.endsWith("-bin")) {
+          for (const part of value.split(",")) md.add(key, Buffer.from(part.trim(), "base64"));
+        } else md.add(key, value);
+      }
+    }
+    return md;
+  }
+
+  /** HTTP/2 headers for this metadata (binary values base64-encoded without padding). */
+  toHeaders(into: Record<string, string | string[]> = {}): Record<string, string | string[]> {
+    for (const [key, values] of this.#map) {
+      const encoded = values.map((v) => (typeof v === "string" ? v : v.toString("base64").replace(/=+$/, "")));
+      into[key] = encoded.length === 1 ? encoded[0]! : encoded;
+    }
+    return into;
+  }
+}
+
+const TRANSPORT_HEADERS = new Set([
+  "content-type",
+  "te",
+  "grpc-timeout",
+  "grpc-encoding",
+  "grpc-accept-encoding",
+  "user-agent",
+  "content-length",
+  "grpc-status",
+  "grpc-message",
+]);
+
+/** One message with its 5-byte prefix (uncompressed). */
+export function frame(message: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(5 + message.byteLength);
+  out[0] = 0;
+  out.writeUInt32BE(message.byteLength, 1);
+  out.set(message, 5);
+  return out;
+}
+
+export class FrameError extends Error {
+  constructor(
+    message: string,
+    readonly grpcStatus: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Splits a byte stream into gRPC messages; chunks may cut anywhere. */
+export class MessageReader {
+  #buffer: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly maxMessageBytes: number) {}
+
+  /** Appends bytes; returns every message now complete. Throws FrameError on a bad frame. */
+  push(chunk: Buffer): Buffer[] {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    const messages: Buffer[] = [];
+    while (this.#buffer.length >= 5) {
+      if (this.#buffer[0] !== 0) {
+        // RESOURCE_EXHAUSTED is wrong here; compressed messages are unimplemented.
+        throw new FrameError("compressed messages are not supported", 12);
+      }
+      const length = this.#buffer.readUInt32BE(1);
+      if (length > this.maxMessageBytes) {
+        throw new FrameError(`message of ${length} bytes exceeds the limit of ${this.maxMessageBytes}`, 8);
+      }
+      if (this.#buffer.length < 5 + length) break;
+      messages.push(this.#buffer.subarray(5, 5 + length));
+      this.#buffer = this.#buffer.subarray(5 + length);
+    }
+    return messages;
+  }
+
+  get pending(): number {
+    return this.#buffer.length;
+  }
+}
+
+const TIMEOUT_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+
+/** `grpc-timeout` for a duration: at most 8 digits, the finest unit that fits. */
+export function encodeTimeout(ms: number): string {
+  const value = Math.max(0, Math.ceil(ms));
+  if (value < 1e8) return `${value}m`;
+  if (value / 1000 < 1e8) return `${Math.ceil(value / 1000)}S`;
+  return `${Math.min(99_999_999, Math.ceil(value / 60_000))}M`;
+}
+
+/** Milliseconds of a `grpc-timeout` header, or undefined when absent or malformed. */
+export function decodeTimeout(value: string | undefined): number | undefined {
+  const match = value ? /^(\d{1,8})([HMSmun])$/.exec(value) : null;
+  if (!match) return undefined;
+  return Number(match[1]) * TIMEOUT_UNITS[match[2]!]!;
+}
+
+/** Percent-encodes a status message as the spec asks (bytes outside 0x20–0x7E, and '%'). */
+export function encodeGrpcMessage(message: string): string {
+  let out = "";
+  for (const byte of Buffer.from(message, "utf8")) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+export function decodeGrpcMessage(value: string | undefined): string {
+  if (!value) return "";
+  try {
+    return Buffer.from(value.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16))), "latin1").toString("utf8");
+  } catch {
+    return value;
+  }
+}
+
+export const GRPC_CONTENT_TYPE = "application/grpc+proto";
+
+/** gRPC status codes used here (numbers as on the wire). */
+export const Code = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
