@@ -45,6 +45,25 @@ test("handshake, descriptor, SPI negotiation, proof of wiring, then the first re
   expect(res.headers.get("x-outrig-instance")).toBe(status.instances[0]!.id);
 });
 
+test("a body sent the way curl -d sends it is read as JSON", async () => {
+  const c = await core({ modules: [echoModule()] });
+  await c.core.waitReady(10_000);
+  const res = await fetch(`${c.url}/v1/modules/echo/invoke/echo`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: '{"hello":"outrig"}',
+  });
+  expect(res.status).toBe(200);
+  expect(((await res.json()) as { echo: unknown }).echo).toEqual({ hello: "outrig" });
+  const notJson = await fetch(`${c.url}/v1/modules/echo/invoke/echo`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: "a=1&b=2",
+  });
+  expect(notJson.status).toBe(400);
+  expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe("core.request.invalid_json");
+});
+
 test("private socket directory is 0700 and every socket 0600", async () => {
   const c = await core({ modules: [echoModule()] });
   await c.core.waitReady(10_000);

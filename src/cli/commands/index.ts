@@ -1,5 +1,8 @@
 import type { Command } from "../command.ts";
+import { moduleCommand } from "./module.ts";
+import { statusCommand } from "./status.ts";
+import { coreCommand, upCommand } from "./up.ts";
 import { versionCommand } from "./version.ts";
 
 /** Every subcommand, in help order. */
-export const commands: Command[] = [versionCommand];
+export const commands: Command[] = [upCommand, coreCommand, statusCommand, moduleCommand, versionCommand];

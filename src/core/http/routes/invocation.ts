@@ -1,0 +1,36 @@
+import { OutrigError } from "../../../errors/index.ts";
+import type { RouteRequest } from "../../types.ts";
+import { assertJson, readBody } from "../body.ts";
+import { deadlineOf, mediaTypeOf, traceContextOf } from "../request-headers.ts";
+import type { RequestContext } from "../types.ts";
+
+const MODULE_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/** Printable, no whitespace or slash ambiguity worth forwarding; real names are far shorter. */
+const OPERATION = /^[\x21-\x7e]{1,256}$/;
+
+/**
+ * Turns a public invoke request into a RouteRequest. Cheap checks (names, headers, media
+ * type) run before the body is read; a JSON-typed body must parse before any module sees it.
+ */
+export async function readInvocation(ctx: RequestContext, maxBodyBytes: number): Promise<RouteRequest> {
+  const moduleId = ctx.params.module!;
+  const operation = ctx.params.operation!;
+  if (!MODULE_ID.test(moduleId)) throw OutrigError.fromCode("core.invoke.module_not_found");
+  if (!OPERATION.test(operation)) throw OutrigError.fromCode("core.invoke.operation_not_found");
+  const deadline = deadlineOf(ctx.req);
+  const media = mediaTypeOf(ctx.req);
+  const payload = await readBody(ctx.req, maxBodyBytes, ctx.signal);
+  if (media.json) assertJson(payload);
+  const request: RouteRequest = {
+    moduleId,
+    operation,
+    payload,
+    contentType: media.value,
+    correlationId: ctx.correlationId,
+    signal: ctx.signal,
+    ...traceContextOf(ctx.req),
+  };
+  if (deadline !== undefined) request.deadline = deadline;
+  if (ctx.remoteAddress) request.attributes = { client_ip: ctx.remoteAddress };
+  return request;
+}
