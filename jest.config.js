@@ -20,4 +20,5 @@ export default {
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
   testTimeout: 30000,
   maxWorkers: 2,
+  reporters: ["default", "<rootDir>/test/support/summary-reporter.cjs"],
 };
