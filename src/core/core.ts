@@ -2,6 +2,8 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { Tracing } from "../telemetry/tracing.ts";
+import { loadSignerRegistry, type TrustedSigners } from "../manifest/index.ts";
+import { ConfigError } from "./config/load.ts";
 import type { OutrigConfig } from "./config/schema.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createCoreLogger } from "./logger.ts";
@@ -9,6 +11,7 @@ import { CoreMetrics } from "./metrics.ts";
 import { Router } from "./router/router.ts";
 import { createRunDir } from "./run-dir.ts";
 import { SecretScrubber } from "./secrets.ts";
+import { readTlsMaterial } from "../spi/tls.ts";
 import { SpiServer } from "./spi-server/server.ts";
 import { Reaper } from "./supervisor/reaper.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
@@ -21,6 +24,16 @@ export interface CoreOptions {
   logDestination?: { write(chunk: string): boolean };
   /** Write `$OUTRIG_HOME/core.json` so `outrig status` finds this core (outrig up does). */
   writeStateFile?: boolean;
+}
+
+/** The signer registry of `security.trusted_signers`; a failure names the key. */
+async function loadTrust(path: string | undefined): Promise<TrustedSigners> {
+  if (path === undefined) throw new ConfigError("security.trusted_signers: required when security.require_signed is true");
+  try {
+    return await loadSignerRegistry(path);
+  } catch (error) {
+    throw new ConfigError(`security.trusted_signers: ${(error as Error).message}`);
+  }
 }
 
 /**
@@ -57,6 +70,8 @@ export class Core {
       scrubber,
       destination: options.logDestination as NodeJS.WritableStream & { write(chunk: string): boolean },
     });
+    // Load the trust first: a broken signer registry stops the core before anything starts.
+    const trust = config.security.require_signed ? await loadTrust(config.security.trusted_signers) : undefined;
     const metrics = new CoreMetrics();
     const tracing = await Tracing.create({
       serviceName: config.telemetry.service_name,
@@ -66,7 +81,13 @@ export class Core {
     const runDir = createRunDir(options.home);
     const reaper = new Reaper(logger);
     const coreSocket = join(runDir, "core.sock");
+    const tls = config.spi.tls
+      ? readTlsMaterial({ cert: config.spi.tls.cert_file, key: config.spi.tls.key_file, ca: config.spi.tls.ca_file })
+      : undefined;
+    let attachedCoreAddress = config.spi.advertise_address;
     const supervisor = new Supervisor(config, {
+      tls,
+      attachedCoreAddress: () => attachedCoreAddress,
       logger,
       metrics,
       scrubber,
@@ -87,7 +108,8 @@ export class Core {
     let spiAddress: { unix: string; tcp?: string };
     let url: string;
     try {
-      spiAddress = await spi.listen(coreSocket, config.spi.tcp_listen);
+      spiAddress = await spi.listen(coreSocket, config.spi.tcp_listen, tls);
+      attachedCoreAddress ||= spiAddress.tcp ?? spiAddress.unix;
       const { port } = await http.listen(config.server.host, config.server.port);
       const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
       url = `http://${host}:${port}`;
@@ -104,6 +126,7 @@ export class Core {
       writeFileSync(stateFile, `${JSON.stringify({ url, pid: process.pid, spi: spiAddress })}\n`, { mode: 0o600 });
     }
     logger.info({ url, spi: spiAddress.unix, modules: config.modules.length }, "core listening");
+    if (trust) await supervisor.admit(trust);
     supervisor.start();
     return new Core(config, logger, metrics, supervisor, router, url, spiAddress, runDir, {
       http,

@@ -3,7 +3,9 @@ import { ConfigSecretsService } from "../gen/outrig/core/v1/config_secrets_pb.ts
 import { Condition, ObservabilityService } from "../gen/outrig/core/v1/observability_pb.ts";
 import { fromGrpcError } from "../errors/index.ts";
 import { H2ServiceClient } from "../spi/h2/client.ts";
+import { unixSocketPath } from "../spi/handshake.ts";
 import { credentialHeaders } from "../spi/metadata.ts";
+import { mtlsClientOptions, type TlsMaterial } from "../spi/tls.ts";
 
 export interface AuditEventInput {
   action: string;
@@ -22,10 +24,11 @@ export class CoreConnection {
   readonly #config: H2ServiceClient<typeof ConfigSecretsService>;
   readonly #observability: H2ServiceClient<typeof ObservabilityService>;
 
-  constructor(address: string, credential: string) {
+  constructor(address: string, credential: string, tls?: TlsMaterial) {
     const headers = credentialHeaders(credential);
     const metadata = () => headers;
-    this.#config = new H2ServiceClient(ConfigSecretsService, address, { metadata });
+    const tlsOptions = tls && !unixSocketPath(address) ? mtlsClientOptions(tls) : undefined;
+    this.#config = new H2ServiceClient(ConfigSecretsService, address, { metadata, tls: tlsOptions });
     this.#observability = new H2ServiceClient(ObservabilityService, address, {
       metadata,
       channel: this.#config.channel,

@@ -38,6 +38,8 @@ export interface ModuleRuntime {
   readonly drainDeadlineMs: number;
   /** Trace export; disabled until Initialize names an OTLP endpoint. */
   tracing: Tracing;
+  /** mTLS material when the module talks to the core over TCP. */
+  readonly tls: import("../spi/tls.ts").TlsMaterial | undefined;
   onInitialized(info: { logLevel: string; traceEndpoint: string; sampleRatio: number; serviceName: string }): void;
   /** Stops serving and ends the process. */
   exit(deadlineMs: number): void;
@@ -96,7 +98,7 @@ export function createModuleService(rt: ModuleRuntime): ModuleServiceImpl {
       rt.lifecycle.set(ModuleState.INITIALIZING);
       rt.instanceId = req.instanceId || rt.instanceId;
       rt.core?.close();
-      rt.core = new CoreConnection(req.core?.address ?? "", req.core?.moduleCredential ?? "");
+      rt.core = new CoreConnection(req.core?.address ?? "", req.core?.moduleCredential ?? "", rt.tls);
       rt.allowReinitialize = false;
       rt.onInitialized({
         logLevel: req.logLevel,

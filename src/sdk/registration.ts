@@ -2,7 +2,9 @@ import type { Logger } from "pino";
 import { RegistrationService } from "../gen/outrig/core/v1/registration_pb.ts";
 import { fromGrpcError } from "../errors/index.ts";
 import { H2ServiceClient } from "../spi/h2/client.ts";
+import { unixSocketPath } from "../spi/handshake.ts";
 import { credentialHeaders } from "../spi/metadata.ts";
+import { mtlsClientOptions, type TlsMaterial } from "../spi/tls.ts";
 import { SUPPORTED_SPI_VERSIONS } from "../spi/versions.ts";
 
 export interface RegistrationOptions {
@@ -15,6 +17,7 @@ export interface RegistrationOptions {
   /** Secret the core must present on its calls to this module. */
   coreSecret: string;
   logger: Logger;
+  tls?: TlsMaterial;
   /** Backoff bounds between attempts. */
   initialDelayMs?: number;
   maxDelayMs?: number;
@@ -39,7 +42,8 @@ export class Registrar {
   constructor(opts: RegistrationOptions) {
     this.#opts = opts;
     const headers = credentialHeaders(opts.bootstrapToken);
-    this.#client = new H2ServiceClient(RegistrationService, opts.coreAddress, { metadata: () => headers });
+    const tls = opts.tls && !unixSocketPath(opts.coreAddress) ? mtlsClientOptions(opts.tls) : undefined;
+    this.#client = new H2ServiceClient(RegistrationService, opts.coreAddress, { metadata: () => headers, tls });
   }
 
   /** Records an authenticated call from the core. */

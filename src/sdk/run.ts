@@ -6,6 +6,7 @@ import { formatIssues, validateDescriptor } from "../spi/descriptor.ts";
 import { ENV, MODULE_COOKIE_VALUE } from "../spi/env.ts";
 import { formatHandshake, isModuleAddress } from "../spi/handshake.ts";
 import { H2GrpcServer } from "../spi/h2/server.ts";
+import { mtlsServerOptions, readTlsMaterial, type TlsMaterial } from "../spi/tls.ts";
 import { HealthBoard, healthHandlers, ServingStatus } from "../spi/health.ts";
 import { bearerToken, type MetadataLike } from "../spi/metadata.ts";
 import { newSecret, secretsEqual } from "../spi/credentials.ts";
@@ -34,6 +35,15 @@ export interface RunningModule {
   stop(deadlineMs?: number): Promise<void>;
 }
 
+/** TLS files from the environment: all three, or none. */
+function tlsFromEnv(env: NodeJS.ProcessEnv): TlsMaterial | undefined {
+  const files = { cert: env[ENV.tlsCert], key: env[ENV.tlsKey], ca: env[ENV.tlsCa] };
+  const given = Object.values(files).filter(Boolean).length;
+  if (given === 0) return undefined;
+  if (given !== 3) throw new Error(`set all of ${ENV.tlsCert}, ${ENV.tlsKey} and ${ENV.tlsCa}, or none`);
+  return readTlsMaterial(files as { cert: string; key: string; ca: string });
+}
+
 const NOT_A_LAUNCH = `This program is an Outrig module. The Outrig core starts it (\`outrig up\`), or, in
 attached mode (docker compose, Kubernetes), set ${ENV.coreAddress}, ${ENV.bootstrapToken} and ${ENV.listen}.`;
 
@@ -53,6 +63,7 @@ export async function runModule(def: ModuleDefinition, options: RunOptions = {})
   const listen = env[ENV.listen] ?? "";
   if (!isModuleAddress(listen)) throw new Error(`${ENV.listen} must be unix:///path or host:port, got ${JSON.stringify(listen)}`);
 
+  const tls = tlsFromEnv(env);
   const instanceId = env[ENV.instanceId] || `${def.id}-${hostname()}-${process.pid}`;
   const level = LOG_LEVELS.includes(env[ENV.logLevel] ?? "") ? (env[ENV.logLevel] as string) : "info";
   const logger = createModuleLogger(def.id, instanceId, level);
@@ -96,6 +107,7 @@ export async function runModule(def: ModuleDefinition, options: RunOptions = {})
     allowReinitialize: false,
     controllers: new Set(),
     drainDeadlineMs: options.drainDeadlineMs ?? 10_000,
+    tls,
     tracing: Tracing.disabled(),
     onInitialized(info) {
       if (LOG_LEVELS.includes(info.logLevel)) logger.level = info.logLevel;
@@ -122,7 +134,10 @@ export async function runModule(def: ModuleDefinition, options: RunOptions = {})
   board.set(ModuleService.typeName, ServingStatus.NOT_SERVING);
 
   const maxBytes = Math.max(def.limits?.maxRequestBytes ?? 0, 4 * 1024 * 1024) + 64 * 1024;
-  server = new H2GrpcServer({ maxMessageBytes: maxBytes });
+  server = new H2GrpcServer({
+    maxMessageBytes: maxBytes,
+    tls: tls && !listen.startsWith("unix://") ? mtlsServerOptions(tls) : undefined,
+  });
   const authorize = (call: { metadata: MetadataLike }) => {
     const presented = bearerToken(call.metadata);
     if (presented === undefined) return OutrigError.fromCode("spi.auth.missing_credential", { origin: "module" });
@@ -172,6 +187,7 @@ export async function runModule(def: ModuleDefinition, options: RunOptions = {})
       advertiseAddress: env[ENV.advertiseAddress] || address,
       coreSecret,
       logger,
+      tls,
     });
     registrar.onRegistered = () => {
       runtime.allowReinitialize = true;

@@ -24,6 +24,10 @@ export const ENV = {
   advertiseAddress: "OUTRIG_ADVERTISE_ADDRESS",
   /** Log level for the module: trace, debug, info, warn, error. */
   logLevel: "OUTRIG_LOG_LEVEL",
+  /** Attached mode over TCP: PEM files for mutual TLS (all three, or none). */
+  tlsCert: "OUTRIG_TLS_CERT",
+  tlsKey: "OUTRIG_TLS_KEY",
+  tlsCa: "OUTRIG_TLS_CA",
 } as const;
 
 /** Value of OUTRIG_MODULE_COOKIE; not a secret, only a guard against running a module by hand. */

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import "../../src/errors/index.ts";
-import { lookupCode } from "../../src/errors/registry.ts";
+import { lookupCode, registeredCodes } from "../../src/errors/registry.ts";
 import { ROOT } from "../support/harness.ts";
 
 function sources(dir: string): string[] {
@@ -25,5 +25,14 @@ test("every code passed to fromCode is registered", async () => {
       if (!lookupCode(match[1])) missing.push(`${path.slice(ROOT.length + 1)}: ${match[1]}`);
     }
   }
+  expect(missing).toEqual([]);
+});
+
+test("docs/errors.md lists every core and SPI code", () => {
+  const doc = readFileSync(join(ROOT, "docs/errors.md"), "utf8");
+  const missing = registeredCodes()
+    .filter((c) => /^(core|spi)\./.test(c.code))
+    .filter((c) => !doc.includes(`| \`${c.code}\` | ${c.category} |`))
+    .map((c) => c.code);
   expect(missing).toEqual([]);
 });

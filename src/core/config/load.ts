@@ -1,9 +1,17 @@
 import { readFileSync } from "node:fs";
-import { dirname, extname, isAbsolute, resolve } from "node:path";
+import { dirname, extname, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { configSchema, type OutrigConfig } from "./schema.ts";
+import { loadManifestForConfig, mergeManifestIntoEntry, resolveArgPath, resolveCommandPath } from "./manifest-entry.ts";
+import {
+  configSchema,
+  ENTRYPOINT_KEYS,
+  type LoadedManifest,
+  type ModuleConfig,
+  type OutrigConfig,
+  type SupervisedModuleConfig,
+} from "./schema.ts";
 
 /** A config file that cannot be used; the message names the file, the key and the problem. */
 export class ConfigError extends Error {
@@ -38,26 +46,96 @@ function parseDocument(file: string, text: string): unknown {
   throw new ConfigError(`${file}: unknown config format ${JSON.stringify(ext)} (use .yaml, .yml, .toml or .json)`);
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Module entries that name a manifest, loaded and merged; keys each entry set itself. */
+interface ManifestPass {
+  document: unknown;
+  loaded: Map<number, LoadedManifest>;
+  explicit: Map<number, Set<string>>;
+}
+
+/**
+ * Loads every `modules[i].manifest` and fills the entry's gaps from it, before the
+ * schema runs, so defaults apply only where neither the config nor the manifest speaks.
+ */
+function applyManifests(document: unknown, file: string, baseDir: string): ManifestPass {
+  const pass: ManifestPass = { document, loaded: new Map(), explicit: new Map() };
+  if (!isObject(document) || !Array.isArray(document.modules)) return pass;
+  const modules = document.modules.map((entry: unknown, i: number) => {
+    if (!isObject(entry) || typeof entry.manifest !== "string" || entry.manifest === "") return entry;
+    const key = `modules[${i}].manifest`;
+    const path = resolve(baseDir, entry.manifest);
+    const result = loadManifestForConfig(path);
+    if (!result.ok) throw new ConfigError(result.problems.map((p) => `${file}: ${key}: ${p}`).join("\n"));
+    const { manifest } = result.loaded;
+    if (entry.id !== undefined && entry.id !== manifest.id) {
+      throw new ConfigError(
+        `${file}: modules[${i}].id: ${JSON.stringify(entry.id)} differs from the id ${JSON.stringify(manifest.id)} of its manifest ${path}`,
+      );
+    }
+    pass.loaded.set(i, result.loaded);
+    pass.explicit.set(i, new Set(Object.keys(entry)));
+    return mergeManifestIntoEntry({ ...entry, manifest: path }, result.loaded);
+  });
+  pass.document = { ...document, modules };
+  return pass;
+}
+
 /** Validates a parsed document; relative paths in it resolve against `baseDir`. */
 export function validateConfig(document: unknown, file: string, baseDir: string): OutrigConfig {
-  const result = configSchema.safeParse(document ?? {});
+  const pass = applyManifests(document ?? {}, file, baseDir);
+  const result = configSchema.safeParse(pass.document ?? {});
   if (!result.success) throw new ConfigError(formatZodError(file, result.error));
-  const config = result.data;
+  const parsed = result.data;
+  const { security } = parsed;
+  if (security.trusted_signers !== undefined) security.trusted_signers = resolve(baseDir, security.trusted_signers);
+  if (security.require_signed && security.trusted_signers === undefined) {
+    throw new ConfigError(
+      `${file}: security.trusted_signers: required when security.require_signed is true (the signer registry manifests are verified against)`,
+    );
+  }
   const ids = new Set<string>();
-  config.modules.forEach((m, i) => {
+  const modules: ModuleConfig[] = parsed.modules.map((m, i) => {
     if (ids.has(m.id)) throw new ConfigError(`${file}: modules[${i}].id: duplicate module id ${JSON.stringify(m.id)}`);
     ids.add(m.id);
-    if (m.launch === "supervised") {
-      if (m.command !== "node" && (m.command.startsWith(".") || m.command.includes("/")) && !isAbsolute(m.command)) {
-        m.command = resolve(baseDir, m.command);
-      }
-      m.args = m.args.map((a) => (a.startsWith("./") || a.startsWith("../") ? resolve(baseDir, a) : a));
-      if (m.workdir !== undefined) m.workdir = resolve(baseDir, m.workdir);
-    }
+    const loadedManifest = pass.loaded.get(i);
     for (const [name, ref] of Object.entries(m.secrets)) {
       if ("file" in ref) m.secrets[name] = { file: resolve(baseDir, ref.file) };
     }
+    if (m.launch === "attached") return loadedManifest ? { ...m, loadedManifest } : m;
+    if (m.command === undefined) {
+      throw new ConfigError(
+        `${file}: modules[${i}].command: required: give the executable (and args), or \`manifest:\` the path of the module's manifest`,
+      );
+    }
+    if (security.require_signed && loadedManifest) {
+      const overridden = ENTRYPOINT_KEYS.filter((k) => pass.explicit.get(i)?.has(k));
+      if (overridden.length > 0) {
+        throw new ConfigError(
+          `${file}: modules[${i}].${overridden[0]}: overrides the entrypoint of the signed manifest ${loadedManifest.path}, which security.require_signed does not allow; move it into the manifest and sign it again`,
+        );
+      }
+    }
+    const supervised: SupervisedModuleConfig = {
+      ...m,
+      command: resolveCommandPath(m.command, baseDir),
+      args: m.args.map((a) => resolveArgPath(a, baseDir)),
+    };
+    if (m.workdir !== undefined) supervised.workdir = resolve(baseDir, m.workdir);
+    if (loadedManifest) supervised.loadedManifest = loadedManifest;
+    return supervised;
   });
+  const config: OutrigConfig = { ...parsed, modules };
+  if (config.spi.tls) {
+    const tls = config.spi.tls;
+    config.spi.tls = {
+      cert_file: resolve(baseDir, tls.cert_file),
+      key_file: resolve(baseDir, tls.key_file),
+      ca_file: resolve(baseDir, tls.ca_file),
+    };
+  }
   if (config.spi.bootstrap_token && "file" in config.spi.bootstrap_token) {
     config.spi.bootstrap_token = { file: resolve(baseDir, config.spi.bootstrap_token.file) };
   }

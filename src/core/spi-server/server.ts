@@ -12,6 +12,7 @@ import { SessionService } from "../../gen/outrig/core/v1/session_pb.ts";
 import { secretsEqual } from "../../spi/credentials.ts";
 import { addService } from "../../spi/grpc-service.ts";
 import { bearerToken } from "../../spi/metadata.ts";
+import type { TlsMaterial } from "../../spi/tls.ts";
 import type { OutrigConfig } from "../config/schema.ts";
 import type { SecretScrubber } from "../secrets.ts";
 import type { ModuleInstance } from "../supervisor/instance.ts";
@@ -158,19 +159,22 @@ export class SpiServer {
   }
 
   /** Listens on the private UDS (mode 0600) and, when configured, on TCP for attached modules. */
-  async listen(socketPath: string, tcpAddress: string): Promise<{ unix: string; tcp?: string }> {
+  async listen(socketPath: string, tcpAddress: string, tls?: TlsMaterial): Promise<{ unix: string; tcp?: string }> {
     rmSync(socketPath, { force: true });
     const unix = `unix://${socketPath}`;
-    await this.#bind(unix);
+    await this.#bind(unix, grpc.ServerCredentials.createInsecure());
     chmodSync(socketPath, 0o600);
     if (!tcpAddress) return { unix };
-    const port = await this.#bind(tcpAddress);
+    const credentials = tls
+      ? grpc.ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], true)
+      : grpc.ServerCredentials.createInsecure();
+    const port = await this.#bind(tcpAddress, credentials);
     return { unix, tcp: tcpAddress.replace(/:0$/, `:${port}`) };
   }
 
-  #bind(address: string): Promise<number> {
+  #bind(address: string, credentials: grpc.ServerCredentials): Promise<number> {
     return new Promise((resolve, reject) =>
-      this.#server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) =>
+      this.#server.bindAsync(address, credentials, (error, port) =>
         error ? reject(new Error(`cannot listen for the SPI on ${address}: ${error.message}`)) : resolve(port),
       ),
     );

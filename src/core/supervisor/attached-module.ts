@@ -4,6 +4,7 @@ import { isModuleAddress } from "../../spi/handshake.ts";
 import type { AttachedModuleConfig } from "../config/schema.ts";
 import type { ModuleStatus } from "../types.ts";
 import { ModuleInstance } from "./instance.ts";
+import { manifestHooks } from "./manifest-admission.ts";
 import { type GroupDeps, ModuleGroup } from "./module-group.ts";
 
 const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -56,6 +57,7 @@ export class AttachedModule extends ModuleGroup {
   /** Admits a registration and brings the instance up in the background. */
   register(request: { instanceId: string; address: string; coreSecret: string }): string {
     if (this.stopped) throw OutrigError.fromCode("core.lifecycle.shutting_down");
+    if (this.refused !== undefined) throw OutrigError.fromCode("core.registration.refused");
     if (!INSTANCE_ID.test(request.instanceId)) {
       throw OutrigError.fromCode("core.registration.invalid", { message: "instance_id is not a valid identifier." });
     }
@@ -81,7 +83,7 @@ export class AttachedModule extends ModuleGroup {
     this.deps.scrubber.add(instance.moduleCredential);
     this.deps.credentials.register(instance.moduleCredential, instance);
     this.track(instance);
-    instance.connect(request.address);
+    instance.connect(request.address, this.deps.tls);
     void this.#bringUp(instance);
     return instance.id;
   }
@@ -90,8 +92,9 @@ export class AttachedModule extends ModuleGroup {
     try {
       await instance.bringUp(
         this.id,
-        { ...this.deps.initialize(this.id), moduleCredential: instance.moduleCredential },
+        { ...this.deps.initialize(this.id, "attached"), moduleCredential: instance.moduleCredential },
         Date.now() + this.config.health.startup_timeout_ms,
+        manifestHooks(this.config.loadedManifest),
       );
     } catch (error) {
       instance.noteError((error as Error).message);

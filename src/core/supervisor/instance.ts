@@ -8,15 +8,23 @@ import { DeploymentMode, type ModuleDescriptor, ModuleDescriptorSchema } from ".
 import { ModuleService, ModuleState as ModuleStatePb } from "../../gen/outrig/module/v1/module_service_pb.ts";
 import { formatIssues, validateDescriptor, WIRING_PROBE_OPERATION } from "../../spi/descriptor.ts";
 import { H2ServiceClient } from "../../spi/h2/client.ts";
+import { unixSocketPath } from "../../spi/handshake.ts";
 import { credentialHeaders } from "../../spi/metadata.ts";
+import { mtlsClientOptions, type TlsMaterial } from "../../spi/tls.ts";
 import { negotiateSpiVersion, SUPPORTED_SPI_VERSIONS } from "../../spi/versions.ts";
 import type { HealthConfig } from "../config/schema.ts";
 import type { ErrorNote, InstanceState, InstanceStatus } from "../types.ts";
 import type { ExitInfo } from "./process-launch.ts";
 
+/** The steps of the start sequence after the handshake, in order. */
+export const BRING_UP_STEPS = ["descriptor", "spi-negotiation", "initialize", "health", "proof-of-wiring"] as const;
+export type BringUpStep = (typeof BRING_UP_STEPS)[number];
+
 /** A start that failed for a reason worth showing the operator as is. */
 export class StartError extends Error {
   override name = "StartError";
+  /** The step of the start sequence that failed, when it is known. */
+  step: BringUpStep | undefined;
   constructor(
     message: string,
     /** Permanent problems (bad descriptor, SPI mismatch) are not retried. */
@@ -24,6 +32,20 @@ export class StartError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Optional additions to the start sequence. */
+export interface BringUpHooks {
+  /**
+   * Further checks of the descriptor (the manifest's), run right after GetDescriptor,
+   * before SPI negotiation and Initialize. Each string is one problem; any problem is a
+   * permanent start failure.
+   */
+  checkDescriptor?: (descriptor: ModuleDescriptor) => string[];
+  /** What the further checks compare against, for the failure message ("its manifest x.yaml"). */
+  checkedAgainst?: string;
+  /** Called as each step completes, with what it found (`outrig module smoke` prints these). */
+  onStep?: (step: BringUpStep, detail: string) => void;
 }
 
 export interface InitializeParams {
@@ -94,12 +116,15 @@ export class ModuleInstance {
     this.lastError = { message, at: new Date().toISOString() };
   }
 
-  /** Connects the SPI client; the core's secret goes on every call. */
-  connect(address: string): void {
+  #tls: ReturnType<typeof mtlsClientOptions> | undefined;
+
+  /** Connects the SPI client; the core's secret goes on every call, over mTLS for TCP when configured. */
+  connect(address: string, tls?: TlsMaterial): void {
     this.address = address;
+    this.#tls = tls && !unixSocketPath(address) ? mtlsClientOptions(tls) : undefined;
     const headers = credentialHeaders(this.coreSecret);
     const metadata = () => headers;
-    this.client = new H2ServiceClient(ModuleService, address, { metadata });
+    this.client = new H2ServiceClient(ModuleService, address, { metadata, tls: this.#tls });
     this.#health = new H2ServiceClient(Health, address, { metadata, channel: this.client.channel });
   }
 
@@ -107,7 +132,32 @@ export class ModuleInstance {
    * The start sequence after the module listens: descriptor, SPI negotiation (a
    * mismatch fails before any other call), Initialize, SERVING, proof of wiring.
    */
-  async bringUp(expectedModuleId: string, params: InitializeParams, deadline: number): Promise<void> {
+  async bringUp(
+    expectedModuleId: string,
+    params: InitializeParams,
+    deadline: number,
+    hooks: BringUpHooks = {},
+  ): Promise<void> {
+    let current: BringUpStep = "descriptor";
+    const done = (detail: string, next?: BringUpStep) => {
+      hooks.onStep?.(current, detail);
+      if (next) current = next;
+    };
+    try {
+      await this.#bringUp(expectedModuleId, params, deadline, hooks, done);
+    } catch (error) {
+      if (error instanceof StartError) error.step ??= current;
+      throw error;
+    }
+  }
+
+  async #bringUp(
+    expectedModuleId: string,
+    params: InitializeParams,
+    deadline: number,
+    hooks: BringUpHooks,
+    done: (detail: string, next?: BringUpStep) => void,
+  ): Promise<void> {
     const client = this.client!;
     const callDeadline = () => Math.min(deadline, Date.now() + 10_000);
     const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
@@ -143,6 +193,17 @@ export class ModuleInstance {
     if (!descriptor.deploymentModes.includes(wanted)) {
       throw new StartError(`${this.#who()} does not support ${this.deployment} deployment`, true);
     }
+    const mismatches = hooks.checkDescriptor?.(descriptor) ?? [];
+    if (mismatches.length > 0) {
+      throw new StartError(
+        `${this.#who()} does not match ${hooks.checkedAgainst ?? "what it must be"}: ${mismatches.join("; ")}; refusing before Initialize`,
+        true,
+      );
+    }
+    done(
+      `${descriptor.moduleId} ${descriptor.moduleVersion}, ${descriptor.operations.length} operation(s)${hooks.checkDescriptor ? `; agrees with ${hooks.checkedAgainst ?? "the checks"}` : ""}`,
+      "spi-negotiation",
+    );
     const spiVersion = negotiateSpiVersion(SUPPORTED_SPI_VERSIONS, descriptor.spiVersions);
     if (!spiVersion) {
       throw new StartError(
@@ -152,6 +213,7 @@ export class ModuleInstance {
     }
     this.descriptor = descriptor;
     this.spiVersion = spiVersion;
+    done(`SPI ${spiVersion}`, "initialize");
 
     this.setState("initializing");
     const init = await step("Initialize", () =>
@@ -170,9 +232,12 @@ export class ModuleInstance {
       ),
     );
     if (init.state === ModuleStatePb.DEGRADED) this.condition = { code: "module.initialize.degraded", reason: init.message };
+    done(init.state === ModuleStatePb.DEGRADED ? `DEGRADED: ${init.message}` : ModuleStatePb[init.state], "health");
 
     await step("waiting for SERVING", () => this.#waitServing(deadline));
+    done("SERVING", "proof-of-wiring");
     await step("proof of wiring", () => this.#proveWiring(callDeadline()));
+    done("an unauthenticated call was denied; the probe round-tripped");
     this.setState(init.state === ModuleStatePb.DEGRADED ? "degraded" : "ready");
   }
 
@@ -200,7 +265,7 @@ export class ModuleInstance {
    * the very client the router uses.
    */
   async #proveWiring(deadline: number): Promise<void> {
-    const anonymous = new H2ServiceClient(ModuleService, this.address!);
+    const anonymous = new H2ServiceClient(ModuleService, this.address!, { tls: this.#tls });
     try {
       await anonymous.unary("invoke", { operation: WIRING_PROBE_OPERATION }, { deadline });
       throw new StartError(

@@ -13,7 +13,9 @@ export interface GroupDeps {
   scrubber: SecretScrubber;
   credentials: CredentialRegistry;
   /** Parameters of Initialize that do not depend on the instance. */
-  initialize: (moduleId: string) => Omit<InitializeParams, "moduleCredential">;
+  initialize: (moduleId: string, deployment: "supervised" | "attached") => Omit<InitializeParams, "moduleCredential">;
+  /** mTLS material for calls to modules over TCP, when configured. */
+  tls?: import("../../spi/tls.ts").TlsMaterial;
 }
 
 /**
@@ -24,6 +26,8 @@ export abstract class ModuleGroup {
   readonly active = new Set<ModuleInstance>();
   readonly instances = new Set<ModuleInstance>();
   lastError: ErrorNote | undefined;
+  /** Why the module was refused before any launch (security policy); it stays failed. */
+  refused: string | undefined;
   protected stopped = false;
   #routable: ModuleInstance[] = [];
   #cursor = 0;
@@ -53,6 +57,13 @@ export abstract class ModuleGroup {
       this.deps.metrics.instances.set({ module: this.id, state }, byState.get(state) ?? 0);
     }
     this.deps.metrics.moduleUp.set({ module: this.id }, this.#routable.length > 0 ? 1 : 0);
+  }
+
+  /** Refuses the module before it starts: failed for good, never launched, logged as an error. */
+  refuse(reason: string): void {
+    this.refused = reason;
+    this.noteError(reason, "error");
+    this.refresh();
   }
 
   protected track(instance: ModuleInstance): void {
@@ -111,6 +122,7 @@ export abstract class ModuleGroup {
 
   get state(): ModuleState {
     if (this.stopped) return "stopped";
+    if (this.refused !== undefined) return "failed";
     const ready = this.#routable.length;
     if (ready > 0) {
       const degraded = ready < this.desiredReplicas || this.#routable.some((i) => i.state === "degraded");

@@ -9,6 +9,7 @@ import { type GroupDeps, ModuleGroup } from "./module-group.ts";
 import { type ExitInfo, killGroup, LaunchError, launchModule } from "./process-launch.ts";
 import type { Reaper } from "./reaper.ts";
 import { RestartBudget } from "./restart-budget.ts";
+import { manifestHooks } from "./manifest-admission.ts";
 import { forwardModuleOutput } from "./module-output.ts";
 
 interface LaunchCommand {
@@ -34,11 +35,13 @@ export interface SupervisedDeps extends GroupDeps {
   logLevel: string;
 }
 
-function resolveCommand(command: string): string {
+/** `node` means the Node.js running the core, whatever PATH says. */
+export function resolveCommand(command: string): string {
   return command === "node" ? process.execPath : command;
 }
 
-function moduleEnv(config: SupervisedModuleConfig): Record<string, string> {
+/** The module's environment: what it inherits from the core, then its own variables. */
+export function moduleEnv(config: Pick<SupervisedModuleConfig, "inherit_env" | "env">): Record<string, string> {
   const inherited: Record<string, string> = {};
   if (config.inherit_env === true) Object.assign(inherited, process.env);
   else if (Array.isArray(config.inherit_env)) {
@@ -169,7 +172,7 @@ export class SupervisedModule extends ModuleGroup {
       instance.connect(launched.address);
       await instance.bringUp(
         this.id,
-        { ...this.deps.initialize(this.id), moduleCredential: instance.moduleCredential },
+        { ...this.deps.initialize(this.id, "supervised"), moduleCredential: instance.moduleCredential },
         startDeadline,
       );
     } catch (error) {

@@ -5,8 +5,10 @@ import type { OutrigConfig } from "../config/schema.ts";
 import type { CoreMetrics } from "../metrics.ts";
 import type { SecretScrubber } from "../secrets.ts";
 import type { ModuleAdmin, ModuleStatus, Readiness, UpgradeSpec } from "../types.ts";
+import type { TrustedSigners } from "../../manifest/index.ts";
 import { AttachedModule } from "./attached-module.ts";
 import { CredentialRegistry } from "./credentials.ts";
+import { refusalMessage, signatureRefusal } from "./manifest-admission.ts";
 import type { ModuleGroup } from "./module-group.ts";
 import type { Reaper } from "./reaper.ts";
 import { SupervisedModule } from "./supervised-module.ts";
@@ -17,8 +19,11 @@ export interface SupervisorDeps {
   scrubber: SecretScrubber;
   runDir: string;
   reaper: Reaper | undefined;
-  /** Address of the core's SPI server that modules call. */
+  /** Address of the core's SPI server that supervised modules call (its Unix socket). */
   coreAddress: string;
+  /** Address attached modules call back on (over TCP); known once the listener is bound. */
+  attachedCoreAddress: () => string;
+  tls?: import("../../spi/tls.ts").TlsMaterial;
 }
 
 /** Owns every configured module; the admin API and readiness read from here. */
@@ -32,9 +37,10 @@ export class Supervisor implements ModuleAdmin {
       metrics: deps.metrics,
       scrubber: deps.scrubber,
       credentials: this.credentials,
-      initialize: (moduleId: string) => ({
+      tls: deps.tls,
+      initialize: (moduleId: string, deployment: "supervised" | "attached") => ({
         config: config.modules.find((m) => m.id === moduleId)?.config ?? {},
-        coreAddress: deps.coreAddress,
+        coreAddress: deployment === "attached" ? deps.attachedCoreAddress() : deps.coreAddress,
         trace: {
           otlpEndpoint: config.telemetry.otlp_endpoint,
           sampleRatio: config.telemetry.sample_ratio,
@@ -59,8 +65,23 @@ export class Supervisor implements ModuleAdmin {
     }
   }
 
+  /**
+   * Under `security.require_signed`: verifies every module's manifest signature and
+   * refuses, by name, each module whose manifest is missing, unsigned, tampered or
+   * signed by an untrusted key. Refused modules are failed and never launched; the
+   * others are unaffected. Call before `start`.
+   */
+  async admit(trust: TrustedSigners): Promise<void> {
+    await Promise.all(
+      [...this.#groups.values()].map(async (group) => {
+        const refusal = await signatureRefusal(group.config, trust);
+        if (refusal) group.refuse(refusalMessage(refusal));
+      }),
+    );
+  }
+
   start(): void {
-    for (const group of this.#groups.values()) group.start();
+    for (const group of this.#groups.values()) if (group.refused === undefined) group.start();
   }
 
   async stop(): Promise<void> {
