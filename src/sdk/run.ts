@@ -9,7 +9,7 @@ import { H2GrpcServer } from "../spi/h2/server.ts";
 import { mtlsServerOptions, readTlsMaterial, type TlsMaterial } from "../spi/tls.ts";
 import { HealthBoard, healthHandlers, ServingStatus } from "../spi/health.ts";
 import { bearerToken, type MetadataLike } from "../spi/metadata.ts";
-import { newSecret, secretsEqual } from "../spi/credentials.ts";
+import { newSecret, secretChecker } from "../spi/credentials.ts";
 import { Tracing } from "../telemetry/tracing.ts";
 import { buildDescriptor } from "./descriptor.ts";
 import { Lifecycle } from "./lifecycle.ts";
@@ -138,10 +138,11 @@ export async function runModule(def: ModuleDefinition, options: RunOptions = {})
     maxMessageBytes: maxBytes,
     tls: tls && !listen.startsWith("unix://") ? mtlsServerOptions(tls) : undefined,
   });
+  const isCoreSecret = secretChecker(coreSecret);
   const authorize = (call: { metadata: MetadataLike }) => {
     const presented = bearerToken(call.metadata);
     if (presented === undefined) return OutrigError.fromCode("spi.auth.missing_credential", { origin: "module" });
-    if (!secretsEqual(presented, coreSecret)) {
+    if (!isCoreSecret(presented)) {
       return OutrigError.fromCode("spi.auth.invalid_credential", { origin: "module" });
     }
     registrar?.contact();
@@ -153,7 +154,7 @@ export async function runModule(def: ModuleDefinition, options: RunOptions = {})
     Health,
     healthHandlers(board, (md) => {
       const presented = bearerToken(md);
-      if (presented !== undefined && secretsEqual(presented, coreSecret)) registrar?.contact();
+      if (isCoreSecret(presented)) registrar?.contact();
     }),
   );
 

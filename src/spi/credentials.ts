@@ -12,3 +12,16 @@ export function secretsEqual(presented: string | undefined, expected: string): b
   const b = createHash("sha256").update(expected).digest();
   return timingSafeEqual(a, b);
 }
+
+/**
+ * A checker for one fixed secret, for the per-call hot path: the expected digest is
+ * computed once, and each check hashes only what was presented (so the comparison
+ * stays constant-time whatever the presented length).
+ */
+export function secretChecker(expected: string): (presented: string | undefined) => boolean {
+  const digest = createHash("sha256").update(expected).digest();
+  return (presented) =>
+    presented !== undefined &&
+    presented.length <= 1024 &&
+    timingSafeEqual(createHash("sha256").update(presented).digest(), digest);
+}

@@ -4,12 +4,28 @@
  * specification; this is what grpc-js, grpc-go and grpcio put on the wire.
  */
 
-/** Metadata as the SDK and core read it: lowercase keys; `-bin` values are bytes. */
+type RawHeaders = Record<string, string | string[] | undefined>;
+
+/**
+ * Metadata as the SDK and core read it: lowercase keys; `-bin` values are bytes.
+ * Built from HTTP/2 headers, it decodes a key only when asked (the hot path reads two).
+ */
 export class WireMetadata {
   readonly #map = new Map<string, Array<string | Buffer>>();
+  #raw: RawHeaders | undefined;
 
   get(key: string): Array<string | Buffer> {
-    return this.#map.get(key) ?? [];
+    const own = this.#map.get(key);
+    if (own || !this.#raw) return own ?? [];
+    const raw = key.startsWith(":") || TRANSPORT_HEADERS.has(key) ? undefined : this.#raw[key];
+    if (raw === undefined) return [];
+    const values: Array<string | Buffer> = [];
+    for (const v of Array.isArray(raw) ? raw : [raw]) {
+      if (!key.endsWith("-bin")) values.push(v);
+      else for (const part of v.split(",")) values.push(Buffer.from(part.trim(), "base64"));
+    }
+    this.#map.set(key, values);
+    return values;
   }
 
   set(key: string, value: string | Buffer): void {
@@ -18,31 +34,21 @@ export class WireMetadata {
 
   add(key: string, value: string | Buffer): void {
     const k = key.toLowerCase();
-    const list = this.#map.get(k);
+    const list = this.get(k).length > 0 ? this.#map.get(k) : undefined;
     if (list) list.push(value);
     else this.#map.set(k, [value]);
   }
 
-  entries(): IterableIterator<[string, Array<string | Buffer>]> {
-    return this.#map.entries();
-  }
-
-  /** Metadata from HTTP/2 headers, leaving out pseudo-headers and transport headers. */
-  static fromHeaders(headers: Record<string, string | string[] | undefined>): WireMetadata {
+  /** Metadata over HTTP/2 headers, leaving out pseudo-headers and transport headers. */
+  static fromHeaders(headers: RawHeaders): WireMetadata {
     const md = new WireMetadata();
-    for (const [key, raw] of Object.entries(headers)) {
-      if (key.startsWith(":") || TRANSPORT_HEADERS.has(key) || raw === undefined) continue;
-      for (const value of Array.isArray(raw) ? raw : [raw]) {
-        if (key.endsWith("-bin")) {
-          for (const part of value.split(",")) md.add(key, Buffer.from(part.trim(), "base64"));
-        } else md.add(key, value);
-      }
-    }
+    md.#raw = headers;
     return md;
   }
 
   /** HTTP/2 headers for this metadata (binary values base64-encoded without padding). */
   toHeaders(into: Record<string, string | string[]> = {}): Record<string, string | string[]> {
+    if (this.#raw) for (const key of Object.keys(this.#raw)) this.get(key);
     for (const [key, values] of this.#map) {
       const encoded = values.map((v) => (typeof v === "string" ? v : v.toString("base64").replace(/=+$/, "")));
       into[key] = encoded.length === 1 ? encoded[0]! : encoded;
