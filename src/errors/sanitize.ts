@@ -17,7 +17,7 @@ export function sanitizeMessage(message: unknown, fallback: string): string {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
     .replace(/[\u0000-\u001f\u007f]/g, " ")
     .trim();
-  if (/\bat\s+\S+\s+\(/.test(clean) || /^\w*Error:\s/.test(clean)) {
+  if (/\bat\s+\S+\s+\([^)]*:\d+(:\d+)?\)/.test(clean) || /^\w*Error:\s/.test(clean)) {
     // A raw `TypeError: …` or an inline frame is library text, not a client message.
     clean = "";
   }

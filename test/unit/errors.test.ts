@@ -126,6 +126,12 @@ describe("error model mappings", () => {
     );
   });
 
+  test("ordinary prose that mentions 'at … (…)' is not mistaken for a stack frame", () => {
+    const text = "The core refused this module at start (its manifest signature did not verify).";
+    expect(sanitizeMessage(text, "fallback")).toBe(text);
+    expect(sanitizeMessage("oops at handler (/srv/app.js:10:2)", "fallback")).toBe("fallback");
+  });
+
   test("unknown thrown values become INTERNAL with a generic message", () => {
     const e = toOutrigError(new RangeError("index 7 out of range in /srv/x.ts"));
     expect(e.category).toBe("INTERNAL");
