@@ -12,15 +12,13 @@ const CODE_PATH = /(?:\/[\w.@-]+){2,}\.(?:[cm]?[jt]s|py|go|rs)(?::\d+(?::\d+)?)?
 export function sanitizeMessage(message: unknown, fallback: string): string {
   if (typeof message !== "string") return fallback;
   const firstLine = message.split(/\r?\n/).find((line) => line.trim() !== "" && !STACK_LINE.test(line)) ?? "";
+  // A raw `TypeError: …` or an inline frame `at fn (file:1:2)` is library text, not a client message.
+  if (/\bat\s+\S+\s+\([^)]*:\d+(:\d+)?\)/.test(firstLine) || /^\s*\w*Error:\s/.test(firstLine)) return fallback;
   let clean = firstLine
     .replace(CODE_PATH, "<path>")
     // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
     .replace(/[\u0000-\u001f\u007f]/g, " ")
     .trim();
-  if (/\bat\s+\S+\s+\([^)]*:\d+(:\d+)?\)/.test(clean) || /^\w*Error:\s/.test(clean)) {
-    // A raw `TypeError: …` or an inline frame is library text, not a client message.
-    clean = "";
-  }
   if (clean.length > MAX_MESSAGE_LENGTH) clean = `${clean.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;
   return clean === "" ? fallback : clean;
 }
