@@ -13,7 +13,7 @@ export default {
     ],
   },
   moduleNameMapper: {
-    "^outrig/(sdk|errors|spi)$": "<rootDir>/src/$1/index.ts",
+    "^outrig/(sdk|errors|spi|smoke)$": "<rootDir>/src/$1/index.ts",
   },
   roots: ["<rootDir>/src", "<rootDir>/test", "<rootDir>/modules", "<rootDir>/conformance"],
   testMatch: ["**/*.test.ts"],

@@ -21,7 +21,10 @@ for (const name of benches) {
   const script = join(here, name, "run.js");
   if (!existsSync(script)) continue;
   console.error(`== bench ${name}`);
-  const run = spawnSync(process.execPath, [script, ...passThrough], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const run = spawnSync(process.execPath, [script, ...passThrough], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   process.stdout.write(run.stdout);
   for (const line of run.stdout.split("\n")) {
     if (line.startsWith("{")) results.push(JSON.parse(line));

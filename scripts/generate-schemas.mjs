@@ -9,15 +9,20 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const check = process.argv.includes("--check");
 
-let generator;
+let manifest;
+let config;
 try {
-  generator = await import(join(root, "dist", "src", "manifest", "json-schema.js"));
+  manifest = await import(join(root, "dist", "src", "manifest", "json-schema.js"));
+  config = await import(join(root, "dist", "src", "core", "config", "json-schema.js"));
 } catch (error) {
-  console.error(`cannot load the built schema generator (run \`npm run build\` first): ${error.message}`);
+  console.error(`cannot load the built schema generators (run \`npm run build\` first): ${error.message}`);
   process.exit(2);
 }
 
-const outputs = [{ file: generator.MANIFEST_SCHEMA_FILE, content: generator.renderManifestJsonSchema() }];
+const outputs = [
+  { file: manifest.MANIFEST_SCHEMA_FILE, content: manifest.renderManifestJsonSchema() },
+  { file: config.CONFIG_SCHEMA_FILE, content: config.renderConfigJsonSchema() },
+];
 
 let stale = 0;
 for (const { file, content } of outputs) {

@@ -13,11 +13,21 @@ export function summarize(samplesNs: number[]): Summary {
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! / 1000;
   const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length / 1000;
   const round = (v: number) => Math.round(v * 10) / 10;
-  return { n: sorted.length, p50_us: round(at(0.5)), p90_us: round(at(0.9)), p99_us: round(at(0.99)), mean_us: round(mean) };
+  return {
+    n: sorted.length,
+    p50_us: round(at(0.5)),
+    p90_us: round(at(0.9)),
+    p99_us: round(at(0.99)),
+    mean_us: round(mean),
+  };
 }
 
 /** Latency of `fn`, one call at a time, after a warm-up. */
-export async function latency(fn: () => Promise<unknown>, iterations: number, warmup = 500): Promise<Summary> {
+export async function latency(
+  fn: () => Promise<unknown>,
+  iterations: number,
+  warmup = 500,
+): Promise<Summary> {
   for (let i = 0; i < warmup; i++) await fn();
   const samples: number[] = [];
   for (let i = 0; i < iterations; i++) {
@@ -29,7 +39,11 @@ export async function latency(fn: () => Promise<unknown>, iterations: number, wa
 }
 
 /** Calls per second with `concurrency` calls kept in flight for `durationMs`. */
-export async function throughput(fn: () => Promise<unknown>, concurrency: number, durationMs: number): Promise<number> {
+export async function throughput(
+  fn: () => Promise<unknown>,
+  concurrency: number,
+  durationMs: number,
+): Promise<number> {
   for (let i = 0; i < 200; i++) await fn();
   let done = 0;
   const end = performance.now() + durationMs;

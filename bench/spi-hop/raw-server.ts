@@ -2,8 +2,9 @@
  * The floor for any gRPC hop in Node: a minimal gRPC-framed echo over raw node:http2
  * on a Unix socket, with no gRPC library. Prints its address, then serves until killed.
  */
-import { createServer } from "node:http2";
+
 import { rmSync } from "node:fs";
+import { createServer } from "node:http2";
 
 const path = process.argv[2]!;
 rmSync(path, { force: true });

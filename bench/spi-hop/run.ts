@@ -14,10 +14,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { echoModule } from "../../modules/examples/echo/module.ts";
 import { validateConfig } from "../../src/core/config/load.ts";
 import { Core } from "../../src/core/core.ts";
 import { packageRoot } from "../../src/core/paths.ts";
-import { echoModule } from "../../modules/examples/echo/module.ts";
 import { latency, median, report, throughput } from "../lib/stats.ts";
 
 const quick = process.argv.includes("--quick");
@@ -43,9 +43,15 @@ async function inProcess() {
 }
 
 async function rawHttp2(dir: string) {
-  const child = spawn(process.execPath, [join(here, "raw-server.js"), join(dir, "raw.sock")], { stdio: ["ignore", "pipe", "inherit"] });
-  const path = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once("line", resolve));
-  const session = connect("http://localhost", { createConnection: () => (require_net().connect(path) as never) });
+  const child = spawn(process.execPath, [join(here, "raw-server.js"), join(dir, "raw.sock")], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const path = await new Promise<string>((resolve) =>
+    createInterface({ input: child.stdout! }).once("line", resolve),
+  );
+  const session = connect("http://localhost", {
+    createConnection: () => require_net().connect(path) as never,
+  });
   const frame = Buffer.alloc(5 + payload.length);
   frame.writeUInt32BE(payload.length, 1);
   frame.set(payload, 5);
@@ -78,7 +84,11 @@ function require_net(): typeof import("node:net") {
 function rssOf(pid: number) {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
-  return { rss_mb: Math.round(kb("VmRSS") * 10) / 10, anon_mb: Math.round(kb("RssAnon") * 10) / 10, file_mb: Math.round(kb("RssFile") * 10) / 10 };
+  return {
+    rss_mb: Math.round(kb("VmRSS") * 10) / 10,
+    anon_mb: Math.round(kb("RssAnon") * 10) / 10,
+    file_mb: Math.round(kb("RssFile") * 10) / 10,
+  };
 }
 
 async function grpcHop(home: string) {
@@ -86,7 +96,13 @@ async function grpcHop(home: string) {
     {
       server: { port: 0 },
       logging: { level: "warn", format: "json" },
-      modules: [{ id: "echo", command: "node", args: ["--max-semi-space-size=2", join(ROOT, "dist/modules/examples/echo/main.js")] }],
+      modules: [
+        {
+          id: "echo",
+          command: "node",
+          args: ["--max-semi-space-size=2", join(ROOT, "dist/modules/examples/echo/main.js")],
+        },
+      ],
     },
     "bench",
     ROOT,
@@ -97,7 +113,8 @@ async function grpcHop(home: string) {
     const pid = core.supervisor.get("echo")!.instances[0]!.pid!;
     await new Promise((r) => setTimeout(r, 3000));
     const idle = rssOf(pid);
-    const call = () => core.router.invoke({ moduleId: "echo", operation: "echo", payload, contentType: "application/json" });
+    const call = () =>
+      core.router.invoke({ moduleId: "echo", operation: "echo", payload, contentType: "application/json" });
     const summary = await latency(call, ITER);
     const thr = await throughput(call, 64, DURATION_MS);
     const streamPayload = new TextEncoder().encode(JSON.stringify({ count: 10_000 }));
@@ -105,13 +122,25 @@ async function grpcHop(home: string) {
     for (let round = 0; round < 3; round++) {
       const start = performance.now();
       let chunks = 0;
-      for await (const event of core.router.invokeStream({ moduleId: "echo", operation: "echo.stream", payload: streamPayload, contentType: "application/json" })) {
+      for await (const event of core.router.invokeStream({
+        moduleId: "echo",
+        operation: "echo.stream",
+        payload: streamPayload,
+        contentType: "application/json",
+      })) {
         if (event.type === "chunk") chunks++;
         if (event.type === "error") throw event.error;
       }
       streamRates.push(Math.round(chunks / ((performance.now() - start) / 1000)));
     }
-    return { p50: summary.p50_us, p99: summary.p99_us, thr, streamChunksPerS: median(streamRates), idle, afterLoad: rssOf(pid) };
+    return {
+      p50: summary.p50_us,
+      p99: summary.p99_us,
+      thr,
+      streamChunksPerS: median(streamRates),
+      idle,
+      afterLoad: rssOf(pid),
+    };
   } finally {
     await core.stop(2000);
   }
@@ -125,7 +154,11 @@ try {
     grpc: Awaited<ReturnType<typeof grpcHop>>;
   }> = [];
   for (let r = 0; r < ROUNDS; r++) {
-    rounds.push({ inproc: await inProcess(), raw: await rawHttp2(dir), grpc: await grpcHop(join(dir, `home${r}`)) });
+    rounds.push({
+      inproc: await inProcess(),
+      raw: await rawHttp2(dir),
+      grpc: await grpcHop(join(dir, `home${r}`)),
+    });
   }
   const m = (f: (x: (typeof rounds)[number]) => number) => median(rounds.map(f));
   const result = {
@@ -149,7 +182,16 @@ try {
     p50_vs_raw: Math.round((result.spi_p50_us / result.raw_http2_p50_us) * 100) / 100,
     throughput_vs_raw: Math.round((result.spi_calls_per_s_64 / result.raw_http2_calls_per_s_64) * 100) / 100,
   };
-  report("spi-hop", { ...result, ...ratios, targets: { p50_vs_raw: "<= 1.5", throughput_vs_raw: ">= 0.7", stream_chunks_per_s: ">= 100000", sidecar_idle_rss_mb: "<= 60" } });
+  report("spi-hop", {
+    ...result,
+    ...ratios,
+    targets: {
+      p50_vs_raw: "<= 1.5",
+      throughput_vs_raw: ">= 0.7",
+      stream_chunks_per_s: ">= 100000",
+      sidecar_idle_rss_mb: "<= 60",
+    },
+  });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,8 +1,9 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { Tracing } from "../telemetry/tracing.ts";
 import { loadSignerRegistry, type TrustedSigners } from "../manifest/index.ts";
+import { readTlsMaterial } from "../spi/tls.ts";
+import { Tracing } from "../telemetry/tracing.ts";
 import { ConfigError } from "./config/load.ts";
 import type { OutrigConfig } from "./config/schema.ts";
 import { createHttpServer } from "./http/server.ts";
@@ -11,7 +12,6 @@ import { CoreMetrics } from "./metrics.ts";
 import { Router } from "./router/router.ts";
 import { createRunDir } from "./run-dir.ts";
 import { SecretScrubber } from "./secrets.ts";
-import { readTlsMaterial } from "../spi/tls.ts";
 import { SpiServer } from "./spi-server/server.ts";
 import { Reaper } from "./supervisor/reaper.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
@@ -28,7 +28,8 @@ export interface CoreOptions {
 
 /** The signer registry of `security.trusted_signers`; a failure names the key. */
 async function loadTrust(path: string | undefined): Promise<TrustedSigners> {
-  if (path === undefined) throw new ConfigError("security.trusted_signers: required when security.require_signed is true");
+  if (path === undefined)
+    throw new ConfigError("security.trusted_signers: required when security.require_signed is true");
   try {
     return await loadSignerRegistry(path);
   } catch (error) {
@@ -63,7 +64,8 @@ export class Core {
   static async start(options: CoreOptions): Promise<Core> {
     const { config } = options;
     const scrubber = new SecretScrubber();
-    const format = config.logging.format === "auto" ? (process.stdout.isTTY ? "pretty" : "json") : config.logging.format;
+    const format =
+      config.logging.format === "auto" ? (process.stdout.isTTY ? "pretty" : "json") : config.logging.format;
     const logger = createCoreLogger({
       level: config.logging.level,
       format,
@@ -71,7 +73,9 @@ export class Core {
       destination: options.logDestination as NodeJS.WritableStream & { write(chunk: string): boolean },
     });
     // Load the trust first: a broken signer registry stops the core before anything starts.
-    const trust = config.security.require_signed ? await loadTrust(config.security.trusted_signers) : undefined;
+    const trust = config.security.require_signed
+      ? await loadTrust(config.security.trusted_signers)
+      : undefined;
     const metrics = new CoreMetrics();
     const tracing = await Tracing.create({
       serviceName: config.telemetry.service_name,
@@ -82,7 +86,11 @@ export class Core {
     const reaper = new Reaper(logger);
     const coreSocket = join(runDir, "core.sock");
     const tls = config.spi.tls
-      ? readTlsMaterial({ cert: config.spi.tls.cert_file, key: config.spi.tls.key_file, ca: config.spi.tls.ca_file })
+      ? readTlsMaterial({
+          cert: config.spi.tls.cert_file,
+          key: config.spi.tls.key_file,
+          ca: config.spi.tls.ca_file,
+        })
       : undefined;
     let attachedCoreAddress = config.spi.advertise_address;
     const supervisor = new Supervisor(config, {
@@ -123,7 +131,9 @@ export class Core {
     let stateFile: string | undefined;
     if (options.writeStateFile) {
       stateFile = join(options.home, "core.json");
-      writeFileSync(stateFile, `${JSON.stringify({ url, pid: process.pid, spi: spiAddress })}\n`, { mode: 0o600 });
+      writeFileSync(stateFile, `${JSON.stringify({ url, pid: process.pid, spi: spiAddress })}\n`, {
+        mode: 0o600,
+      });
     }
     logger.info({ url, spi: spiAddress.unix, modules: config.modules.length }, "core listening");
     if (trust) await supervisor.admit(trust);

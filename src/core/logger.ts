@@ -12,8 +12,24 @@ export interface CoreLoggerOptions {
   destination?: NodeJS.WritableStream & { write(chunk: string): boolean };
 }
 
-const LEVEL_NAMES: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" };
-const RESERVED = new Set(["level", "time", "msg", "pid", "hostname", "module_id", "instance_id", "component"]);
+const LEVEL_NAMES: Record<number, string> = {
+  10: "TRACE",
+  20: "DEBUG",
+  30: "INFO",
+  40: "WARN",
+  50: "ERROR",
+  60: "FATAL",
+};
+const RESERVED = new Set([
+  "level",
+  "time",
+  "msg",
+  "pid",
+  "hostname",
+  "module_id",
+  "instance_id",
+  "component",
+]);
 
 /** One JSON log line as a short human line, for a terminal. */
 export function prettyLine(json: string): string {
@@ -24,7 +40,8 @@ export function prettyLine(json: string): string {
     return json;
   }
   const time = typeof entry.time === "string" ? entry.time.slice(11, 23) : "";
-  const level = typeof entry.level === "string" ? entry.level.toUpperCase() : (LEVEL_NAMES[entry.level as number] ?? "");
+  const level =
+    typeof entry.level === "string" ? entry.level.toUpperCase() : (LEVEL_NAMES[entry.level as number] ?? "");
   const who = entry.instance_id ?? entry.module_id ?? entry.component ?? "core";
   const extras = Object.entries(entry)
     .filter(([k]) => !RESERVED.has(k))

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /** Latency buckets from 50 µs to 10 s: SPI hops are sub-millisecond, LLM calls are seconds. */
 const LATENCY_BUCKETS = [
@@ -62,7 +62,8 @@ export class CoreMetrics {
   });
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "outrig_core_" });
+    if (options.processMetrics !== false)
+      collectDefaultMetrics({ register: this.registry, prefix: "outrig_core_" });
   }
 
   text(): Promise<string> {

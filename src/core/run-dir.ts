@@ -36,7 +36,8 @@ export function createRunDir(home: string): string {
   privateDir(home);
   const runRoot = privateDir(join(home, "run"));
   for (const entry of readdirSync(runRoot)) {
-    if (/^\d+$/.test(entry) && !alive(Number(entry))) rmSync(join(runRoot, entry), { recursive: true, force: true });
+    if (/^\d+$/.test(entry) && !alive(Number(entry)))
+      rmSync(join(runRoot, entry), { recursive: true, force: true });
   }
   const preferred = join(runRoot, String(process.pid));
   if (preferred.length + 1 + LONGEST_SOCKET_NAME <= MAX_SOCKET_PATH) {

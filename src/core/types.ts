@@ -4,7 +4,14 @@
  */
 import type { OutrigError } from "../errors/index.ts";
 
-export type InstanceState = "starting" | "initializing" | "ready" | "degraded" | "draining" | "stopped" | "failed";
+export type InstanceState =
+  | "starting"
+  | "initializing"
+  | "ready"
+  | "degraded"
+  | "draining"
+  | "stopped"
+  | "failed";
 
 /**
  * A module's overall state: `waiting` (attached, not registered yet), `starting`,
@@ -12,7 +19,14 @@ export type InstanceState = "starting" | "initializing" | "ready" | "degraded" |
  * report), `unavailable` (no ready instance, restarting), `failed` (restart budget
  * exhausted or a permanent start error), `stopped`.
  */
-export type ModuleState = "waiting" | "starting" | "ready" | "degraded" | "unavailable" | "failed" | "stopped";
+export type ModuleState =
+  | "waiting"
+  | "starting"
+  | "ready"
+  | "degraded"
+  | "unavailable"
+  | "failed"
+  | "stopped";
 
 export interface ErrorNote {
   message: string;
@@ -82,7 +96,13 @@ export interface RouteResult {
 }
 
 export type StreamEvent =
-  | { type: "started"; contentType: string; instanceId: string; correlationId: string; traceId: string | undefined }
+  | {
+      type: "started";
+      contentType: string;
+      instanceId: string;
+      correlationId: string;
+      traceId: string | undefined;
+    }
   | { type: "chunk"; sequence: number; payload: Uint8Array }
   | {
       type: "end";

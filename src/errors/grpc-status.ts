@@ -130,7 +130,11 @@ export function grpcStatusFor(error: OutrigError): { code: GrpcStatus; message: 
     details: [anyPack(ErrorEnvelopeSchema, envelopeToPb(error.toEnvelope()))],
   });
   const bytes = toBinary(StatusSchema, statusPb);
-  return { code, message: error.message, details: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+  return {
+    code,
+    message: error.message,
+    details: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+  };
 }
 
 /** A gRPC client error from any library: grpc-js's ServiceError or the lean client's. */

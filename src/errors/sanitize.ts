@@ -13,7 +13,8 @@ export function sanitizeMessage(message: unknown, fallback: string): string {
   if (typeof message !== "string") return fallback;
   const firstLine = message.split(/\r?\n/).find((line) => line.trim() !== "" && !STACK_LINE.test(line)) ?? "";
   // A raw `TypeError: …` or an inline frame `at fn (file:1:2)` is library text, not a client message.
-  if (/\bat\s+\S+\s+\([^)]*:\d+(:\d+)?\)/.test(firstLine) || /^\s*\w*Error:\s/.test(firstLine)) return fallback;
+  if (/\bat\s+\S+\s+\([^)]*:\d+(:\d+)?\)/.test(firstLine) || /^\s*\w*Error:\s/.test(firstLine))
+    return fallback;
   let clean = firstLine
     .replace(CODE_PATH, "<path>")
     // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point

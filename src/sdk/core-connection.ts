@@ -1,7 +1,7 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { fromGrpcError } from "../errors/index.ts";
 import { ConfigSecretsService } from "../gen/outrig/core/v1/config_secrets_pb.ts";
 import { Condition, ObservabilityService } from "../gen/outrig/core/v1/observability_pb.ts";
-import { fromGrpcError } from "../errors/index.ts";
 import { H2ServiceClient } from "../spi/h2/client.ts";
 import { unixSocketPath } from "../spi/handshake.ts";
 import { credentialHeaders } from "../spi/metadata.ts";

@@ -29,6 +29,11 @@ export function defineModule<T extends ModuleDefinition>(definition: T): T {
 }
 
 /** An OutrigError with origin `module`: throw it from a handler to send a typed error. */
-export function fail(category: Category, code: string, message?: string, options: OutrigErrorOptions = {}): never {
+export function fail(
+  category: Category,
+  code: string,
+  message?: string,
+  options: OutrigErrorOptions = {},
+): never {
   throw new OutrigError(category, code, message, { origin: "module", ...options });
 }

@@ -46,7 +46,9 @@ export function createInvokeContext(
   const abort = (reason: CancelReason) => {
     if (!controller.signal.aborted) controller.abort(reason);
   };
-  call.on("cancelled", () => abort(deadline && Date.now() >= deadline.getTime() - 5 ? "deadline" : "cancelled"));
+  call.on("cancelled", () =>
+    abort(deadline && Date.now() >= deadline.getTime() - 5 ? "deadline" : "cancelled"),
+  );
   let timer: NodeJS.Timeout | undefined;
   if (deadline) {
     timer = setTimeout(() => abort("deadline"), Math.max(0, deadline.getTime() - Date.now()));
@@ -64,7 +66,11 @@ export function createInvokeContext(
     signal: controller.signal,
     // A child logger costs more than a small handler; build it only when a handler logs.
     get logger() {
-      logger ??= base.logger.child({ operation, correlation_id: correlationId, ...(traceId ? { trace_id: traceId } : {}) });
+      logger ??= base.logger.child({
+        operation,
+        correlation_id: correlationId,
+        ...(traceId ? { trace_id: traceId } : {}),
+      });
       return logger;
     },
   };

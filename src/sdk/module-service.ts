@@ -1,7 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
-import { OutrigError, toOutrigError } from "../errors/index.ts";
 import { envelopeToPb } from "../errors/grpc-status.ts";
+import { OutrigError, toOutrigError } from "../errors/index.ts";
 import type { ModuleDescriptor } from "../gen/outrig/module/v1/descriptor_pb.ts";
 import {
   type InvokeRequest as InvokeRequestPb,
@@ -14,7 +14,7 @@ import { WIRING_PROBE_OPERATION } from "../spi/descriptor.ts";
 import type { H2Handlers, ServerCall } from "../spi/h2/server.ts";
 import { MD, type MetadataLike, metadataValue } from "../spi/metadata.ts";
 import { SUPPORTED_SPI_VERSIONS } from "../spi/versions.ts";
-import { SpanKind, type SpanHandle, type Tracing } from "../telemetry/tracing.ts";
+import { type SpanHandle, SpanKind, type Tracing } from "../telemetry/tracing.ts";
 import { CoreConnection } from "./core-connection.ts";
 import { createInvokeContext } from "./invoke-context.ts";
 import type { Lifecycle } from "./lifecycle.ts";
@@ -40,7 +40,12 @@ export interface ModuleRuntime {
   tracing: Tracing;
   /** mTLS material when the module talks to the core over TCP. */
   readonly tls: import("../spi/tls.ts").TlsMaterial | undefined;
-  onInitialized(info: { logLevel: string; traceEndpoint: string; sampleRatio: number; serviceName: string }): void;
+  onInitialized(info: {
+    logLevel: string;
+    traceEndpoint: string;
+    sampleRatio: number;
+    serviceName: string;
+  }): void;
   /** Stops serving and ends the process. */
   exit(deadlineMs: number): void;
 }
@@ -128,7 +133,9 @@ export function createModuleService(rt: ModuleRuntime): ModuleServiceImpl {
       return { state: rt.lifecycle.state, message: degraded ?? "" };
     },
 
-    drain: async (req) => ({ inFlightRemaining: await startDrain(req.deadlineMs || rt.drainDeadlineMs, req.reason) }),
+    drain: async (req) => ({
+      inFlightRemaining: await startDrain(req.deadlineMs || rt.drainDeadlineMs, req.reason),
+    }),
 
     shutdown: (req) => {
       setImmediate(() => shutdown(req.deadlineMs || rt.drainDeadlineMs, "shutdown requested by the core"));
@@ -146,7 +153,8 @@ export function createModuleService(rt: ModuleRuntime): ModuleServiceImpl {
     }),
 
     invoke: async (req, call) => {
-      if (req.operation === WIRING_PROBE_OPERATION) return { payload: req.payload, contentType: req.contentType };
+      if (req.operation === WIRING_PROBE_OPERATION)
+        return { payload: req.payload, contentType: req.contentType };
       const op = admit(rt, req, false);
       const { ctx, controller, dispose } = createInvokeContext(call, req.operation, req.context, rt);
       const span = startSpan(rt, call.metadata, req.operation);
@@ -202,11 +210,18 @@ function startSpan(rt: ModuleRuntime, metadata: MetadataLike, operation: string)
 }
 
 /** Checks that an invocation may start; throws the refusal otherwise. */
-function admit(rt: ModuleRuntime, req: InvokeRequestPb | InvokeStreamRequestPb, streaming: boolean): Operation {
+function admit(
+  rt: ModuleRuntime,
+  req: InvokeRequestPb | InvokeStreamRequestPb,
+  streaming: boolean,
+): Operation {
   if (!rt.lifecycle.accepting) {
-    throw OutrigError.fromCode(rt.lifecycle.draining ? "spi.invoke.draining" : "spi.lifecycle.not_initialized", {
-      origin: "module",
-    });
+    throw OutrigError.fromCode(
+      rt.lifecycle.draining ? "spi.invoke.draining" : "spi.lifecycle.not_initialized",
+      {
+        origin: "module",
+      },
+    );
   }
   const op = Object.hasOwn(rt.def.operations, req.operation) ? rt.def.operations[req.operation] : undefined;
   if (!op) {
@@ -215,9 +230,11 @@ function admit(rt: ModuleRuntime, req: InvokeRequestPb | InvokeStreamRequestPb, 
       message: `Unknown operation ${JSON.stringify(req.operation.slice(0, 128))}.`,
     });
   }
-  if ((op.streaming === true) !== streaming) throw OutrigError.fromCode("spi.invoke.wrong_rpc", { origin: "module" });
+  if ((op.streaming === true) !== streaming)
+    throw OutrigError.fromCode("spi.invoke.wrong_rpc", { origin: "module" });
   const maxBytes = rt.def.limits?.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-  if (req.payload.byteLength > maxBytes) throw OutrigError.fromCode("spi.invoke.payload_too_large", { origin: "module" });
+  if (req.payload.byteLength > maxBytes)
+    throw OutrigError.fromCode("spi.invoke.payload_too_large", { origin: "module" });
   const maxConcurrency = rt.def.limits?.maxConcurrency ?? 0;
   if (maxConcurrency > 0 && rt.lifecycle.inFlight >= maxConcurrency) {
     throw OutrigError.fromCode("spi.invoke.overloaded", { origin: "module", retryAfterMs: 100 });
@@ -227,7 +244,8 @@ function admit(rt: ModuleRuntime, req: InvokeRequestPb | InvokeStreamRequestPb, 
 
 function abortError(ctx: InvokeContext): OutrigError {
   const reason = ctx.signal.reason as CancelReason;
-  if (reason === "deadline") return OutrigError.fromCode("spi.invoke.deadline_exceeded", { origin: "module" });
+  if (reason === "deadline")
+    return OutrigError.fromCode("spi.invoke.deadline_exceeded", { origin: "module" });
   if (reason === "shutdown") {
     return OutrigError.fromCode("spi.invoke.stopped_by_drain", { origin: "module" });
   }
@@ -327,7 +345,9 @@ async function writeEvent(call: StreamCall, event: StreamEvent, signal: AbortSig
 function safeStats(rt: ModuleRuntime): Record<string, number> {
   try {
     const stats = rt.def.stats?.() ?? {};
-    return Object.fromEntries(Object.entries(stats).filter(([, v]) => typeof v === "number" && Number.isFinite(v)));
+    return Object.fromEntries(
+      Object.entries(stats).filter(([, v]) => typeof v === "number" && Number.isFinite(v)),
+    );
   } catch (error) {
     rt.logger.warn({ err: error }, "stats hook failed");
     return {};

@@ -37,7 +37,11 @@ function isJsonType(contentType: string): boolean {
  * Decodes a request payload for a handler: JSON types are parsed (empty means null)
  * and validated by the operation's schema; other types pass through as bytes.
  */
-export function decodeInput<T>(payload: Uint8Array, contentType: string, schema: InputSchema<T> | undefined): T {
+export function decodeInput<T>(
+  payload: Uint8Array,
+  contentType: string,
+  schema: InputSchema<T> | undefined,
+): T {
   let value: unknown = payload;
   if (isJsonType(contentType)) {
     if (payload.byteLength === 0) value = null;

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import { RegistrationService } from "../gen/outrig/core/v1/registration_pb.ts";
 import { fromGrpcError } from "../errors/index.ts";
+import { RegistrationService } from "../gen/outrig/core/v1/registration_pb.ts";
 import { H2ServiceClient } from "../spi/h2/client.ts";
 import { unixSocketPath } from "../spi/handshake.ts";
 import { credentialHeaders } from "../spi/metadata.ts";
@@ -43,7 +43,10 @@ export class Registrar {
     this.#opts = opts;
     const headers = credentialHeaders(opts.bootstrapToken);
     const tls = opts.tls && !unixSocketPath(opts.coreAddress) ? mtlsClientOptions(opts.tls) : undefined;
-    this.#client = new H2ServiceClient(RegistrationService, opts.coreAddress, { metadata: () => headers, tls });
+    this.#client = new H2ServiceClient(RegistrationService, opts.coreAddress, {
+      metadata: () => headers,
+      tls,
+    });
   }
 
   /** Records an authenticated call from the core. */
@@ -89,8 +92,12 @@ export class Registrar {
         return;
       } catch (error) {
         const outrig = fromGrpcError(error, "core");
-        const log = attempt === 1 || attempt % 10 === 0 ? logger.warn.bind(logger) : logger.debug.bind(logger);
-        log({ attempt, code: outrig.code, retry_in_ms: delay }, "registration with the core failed; retrying");
+        const log =
+          attempt === 1 || attempt % 10 === 0 ? logger.warn.bind(logger) : logger.debug.bind(logger);
+        log(
+          { attempt, code: outrig.code, retry_in_ms: delay },
+          "registration with the core failed; retrying",
+        );
         if (!outrig.retryable && outrig.category !== "UNAVAILABLE" && outrig.category !== "NOT_FOUND") {
           logger.error({ code: outrig.code }, `the core refused registration: ${outrig.message}`);
         }

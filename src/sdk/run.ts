@@ -1,15 +1,15 @@
 import { hostname } from "node:os";
+import { OutrigError } from "../errors/index.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.ts";
 import { ModuleService, ModuleState } from "../gen/outrig/module/v1/module_service_pb.ts";
-import { OutrigError } from "../errors/index.ts";
+import { newSecret, secretChecker } from "../spi/credentials.ts";
 import { formatIssues, validateDescriptor } from "../spi/descriptor.ts";
 import { ENV, MODULE_COOKIE_VALUE } from "../spi/env.ts";
-import { formatHandshake, isModuleAddress } from "../spi/handshake.ts";
 import { H2GrpcServer } from "../spi/h2/server.ts";
-import { mtlsServerOptions, readTlsMaterial, type TlsMaterial } from "../spi/tls.ts";
+import { formatHandshake, isModuleAddress } from "../spi/handshake.ts";
 import { HealthBoard, healthHandlers, ServingStatus } from "../spi/health.ts";
 import { bearerToken, type MetadataLike } from "../spi/metadata.ts";
-import { newSecret, secretChecker } from "../spi/credentials.ts";
+import { mtlsServerOptions, readTlsMaterial, type TlsMaterial } from "../spi/tls.ts";
 import { Tracing } from "../telemetry/tracing.ts";
 import { buildDescriptor } from "./descriptor.ts";
 import { Lifecycle } from "./lifecycle.ts";
@@ -61,7 +61,8 @@ export async function runModule(def: ModuleDefinition, options: RunOptions = {})
   if (supervised && env[ENV.cookie] !== MODULE_COOKIE_VALUE) throw new Error(NOT_A_LAUNCH);
   if (!supervised && !(env[ENV.coreAddress] && env[ENV.bootstrapToken])) throw new Error(NOT_A_LAUNCH);
   const listen = env[ENV.listen] ?? "";
-  if (!isModuleAddress(listen)) throw new Error(`${ENV.listen} must be unix:///path or host:port, got ${JSON.stringify(listen)}`);
+  if (!isModuleAddress(listen))
+    throw new Error(`${ENV.listen} must be unix:///path or host:port, got ${JSON.stringify(listen)}`);
 
   const tls = tlsFromEnv(env);
   const instanceId = env[ENV.instanceId] || `${def.id}-${hostname()}-${process.pid}`;
@@ -126,7 +127,9 @@ export async function runModule(def: ModuleDefinition, options: RunOptions = {})
 
   lifecycle.onChange((state) => {
     const status =
-      state === ModuleState.READY || state === ModuleState.DEGRADED ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+      state === ModuleState.READY || state === ModuleState.DEGRADED
+        ? ServingStatus.SERVING
+        : ServingStatus.NOT_SERVING;
     board.set("", status);
     board.set(ModuleService.typeName, status);
   });
@@ -141,7 +144,8 @@ export async function runModule(def: ModuleDefinition, options: RunOptions = {})
   const isCoreSecret = secretChecker(coreSecret);
   const authorize = (call: { metadata: MetadataLike }) => {
     const presented = bearerToken(call.metadata);
-    if (presented === undefined) return OutrigError.fromCode("spi.auth.missing_credential", { origin: "module" });
+    if (presented === undefined)
+      return OutrigError.fromCode("spi.auth.missing_credential", { origin: "module" });
     if (!isCoreSecret(presented)) {
       return OutrigError.fromCode("spi.auth.invalid_credential", { origin: "module" });
     }

@@ -9,7 +9,10 @@ export type IngressName = "core-routed" | "direct";
 export interface InputSchema<T> {
   safeParse(value: unknown):
     | { success: true; data: T }
-    | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } };
+    | {
+        success: false;
+        error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> };
+      };
 }
 
 /** The request as a handler sees it. */
@@ -124,7 +127,9 @@ export interface ModuleDefinition {
   configKeys?: string[];
   metadata?: Record<string, string>;
   /** Runs once the core hands over config; throw to fail the start, or return a degraded reason. */
-  initialize?: (info: InitializeInfo) => Promise<undefined | { degraded: string }> | undefined | { degraded: string };
+  initialize?: (
+    info: InitializeInfo,
+  ) => Promise<undefined | { degraded: string }> | undefined | { degraded: string };
   /** Runs when a drain starts (stop background intake, for example). */
   drain?: () => Promise<void> | void;
   /** Runs before the process exits; release resources here. */

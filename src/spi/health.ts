@@ -1,5 +1,8 @@
 import { OutrigError } from "../errors/index.ts";
-import { type Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/grpc/health/v1/health_pb.ts";
+import {
+  type Health,
+  HealthCheckResponse_ServingStatus as ServingStatus,
+} from "../gen/grpc/health/v1/health_pb.ts";
 import type { H2Handlers } from "./h2/server.ts";
 import type { MetadataLike } from "./metadata.ts";
 
@@ -26,7 +29,10 @@ export class HealthBoard {
 
   watch(service: string, watcher: (status: ServingStatus) => void): () => void {
     let set = this.#watchers.get(service);
-    if (!set) this.#watchers.set(service, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.#watchers.set(service, set);
+    }
     set.add(watcher);
     return () => set.delete(watcher);
   }
@@ -40,7 +46,8 @@ export function healthHandlers(
     check: (req, call) => {
       onCheck?.(call.metadata);
       const status = board.get(req.service);
-      if (status === undefined) throw new OutrigError("NOT_FOUND", "spi.health.unknown_service", "Unknown service.");
+      if (status === undefined)
+        throw new OutrigError("NOT_FOUND", "spi.health.unknown_service", "Unknown service.");
       return { status };
     },
     watch: (req, call) =>

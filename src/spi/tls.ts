@@ -13,10 +13,16 @@ export function readTlsMaterial(files: { cert: string; key: string; ca: string }
     try {
       return readFileSync(path);
     } catch (error) {
-      throw new Error(`cannot read the TLS ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+      throw new Error(
+        `cannot read the TLS ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      );
     }
   };
-  return { cert: read("certificate", files.cert), key: read("key", files.key), ca: read("CA bundle", files.ca) };
+  return {
+    cert: read("certificate", files.cert),
+    key: read("key", files.key),
+    ca: read("CA bundle", files.ca),
+  };
 }
 
 /** Server options that require and verify a client certificate. */

@@ -65,7 +65,9 @@ export class Tracing {
     if (config.otlpEndpoint) {
       const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
       processors.push(
-        new base.BatchSpanProcessor(new OTLPTraceExporter({ url: config.otlpEndpoint }), { scheduledDelayMillis: 500 }),
+        new base.BatchSpanProcessor(new OTLPTraceExporter({ url: config.otlpEndpoint }), {
+          scheduledDelayMillis: 500,
+        }),
       );
     }
     const ratio = exporting ? (config.sampleRatio ?? 1) : 0;
@@ -74,7 +76,9 @@ export class Tracing {
       sampler: new base.ParentBasedSampler({ root: new base.TraceIdRatioBasedSampler(ratio) }),
       spanProcessors: processors,
     });
-    return new Tracing(provider.getTracer("outrig"), new W3CTraceContextPropagator(), () => provider.shutdown());
+    return new Tracing(provider.getTracer("outrig"), new W3CTraceContextPropagator(), () =>
+      provider.shutdown(),
+    );
   }
 
   /** Context carried by incoming W3C headers (empty when absent or malformed). */
@@ -85,7 +89,10 @@ export class Tracing {
     return this.propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
   }
 
-  startSpan(name: string, options: { kind: SpanKind; parent?: Context; attributes?: Attributes }): SpanHandle {
+  startSpan(
+    name: string,
+    options: { kind: SpanKind; parent?: Context; attributes?: Attributes },
+  ): SpanHandle {
     const parent = options.parent ?? ROOT_CONTEXT;
     const span = this.tracer.startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
     const ctx = trace.setSpan(parent, span);

@@ -98,7 +98,9 @@ test("a client without a certificate cannot even register", async () => {
     tls: { ca: require_fs().readFileSync(pki.ca) },
   });
   try {
-    const error = await client.unary("register", { moduleId: "probe" }, { deadline: Date.now() + 3000 }).catch((e) => e);
+    const error = await client
+      .unary("register", { moduleId: "probe" }, { deadline: Date.now() + 3000 })
+      .catch((e) => e);
     expect(fromGrpcError(error, "core").category).toBe("UNAVAILABLE");
   } finally {
     client.close();

@@ -44,8 +44,19 @@ function startAttachedEcho(coreAddress: string, instanceId: string): ChildProces
 
 function attachedConfig(port: number, registrationMs = 10_000): Record<string, unknown> {
   return {
-    spi: { tcp_listen: `127.0.0.1:${port}`, bootstrap_token: { value: BOOTSTRAP }, heartbeat_interval_ms: 200 },
-    modules: [{ id: "echo", launch: "attached", health: FAST.health, timeouts: { ...FAST.timeouts, registration_ms: registrationMs } }],
+    spi: {
+      tcp_listen: `127.0.0.1:${port}`,
+      bootstrap_token: { value: BOOTSTRAP },
+      heartbeat_interval_ms: 200,
+    },
+    modules: [
+      {
+        id: "echo",
+        launch: "attached",
+        health: FAST.health,
+        timeouts: { ...FAST.timeouts, registration_ms: registrationMs },
+      },
+    ],
   };
 }
 
@@ -56,7 +67,9 @@ test("core first, then the module: it registers, passes the start sequence and s
   startAttachedEcho(`127.0.0.1:${port}`, "echo-pod-a");
   await c.core.waitReady(10_000);
   const status = c.core.supervisor.get("echo")!;
-  expect(status.instances).toEqual([expect.objectContaining({ id: "echo-pod-a", deployment: "attached", state: "ready" })]);
+  expect(status.instances).toEqual([
+    expect.objectContaining({ id: "echo-pod-a", deployment: "attached", state: "ready" }),
+  ]);
   const res = await invokeJson(c.url, "echo", "echo", { via: "attached" });
   expect(res.status).toBe(200);
   expect(res.body.instance).toBe("echo-pod-a");
@@ -97,6 +110,9 @@ test("a required module that never registers is a loud, named error in status an
   expect(ready.status).toBe(503);
   // A late arrival still recovers the module.
   startAttachedEcho(`127.0.0.1:${port}`, "echo-late");
-  await waitFor(async () => (await fetch(`${c!.url}/readyz`)).status === 200, "the late module to make the core ready");
+  await waitFor(
+    async () => (await fetch(`${c!.url}/readyz`)).status === 200,
+    "the late module to make the core ready",
+  );
   expect(c.core.supervisor.get("echo")!.state).toBe("ready");
 });

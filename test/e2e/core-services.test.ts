@@ -34,7 +34,11 @@ test("services not implemented yet answer UNSUPPORTED in the envelope, to an aut
   ];
   for (const call of calls) {
     const error = fromGrpcError(await call.catch((e) => e), "core");
-    expect(error).toMatchObject({ category: "UNSUPPORTED", code: "spi.method.unimplemented", origin: "core" });
+    expect(error).toMatchObject({
+      category: "UNSUPPORTED",
+      code: "spi.method.unimplemented",
+      origin: "core",
+    });
   }
   const anonymous = new H2ServiceClient(AuthPolicyService, address);
   const denied = fromGrpcError(await anonymous.unary("resolveCaller", {}).catch((e) => e), "core");

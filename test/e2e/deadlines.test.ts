@@ -1,6 +1,7 @@
 /** Deadlines and cancellation travel from the client through the core to the module's handler. */
-import { ModuleService } from "../../src/gen/outrig/module/v1/module_service_pb.ts";
+
 import type { StreamEvent } from "../../src/core/types.ts";
+import { ModuleService } from "../../src/gen/outrig/module/v1/module_service_pb.ts";
 import { echoModule, startCore, type TestCore, waitFor } from "../support/harness.ts";
 
 let c: TestCore | undefined;
@@ -32,7 +33,10 @@ test("a client deadline reaches the module: the handler observes it and the call
   });
   expect(elapsed).toBeGreaterThanOrEqual(290);
   expect(elapsed).toBeLessThan(3000);
-  await waitFor(async () => (await moduleStats()).custom.observed_deadline === 1, "the module to observe the deadline");
+  await waitFor(
+    async () => (await moduleStats()).custom.observed_deadline === 1,
+    "the module to observe the deadline",
+  );
 });
 
 test("a client that goes away cancels the module call: the handler observes the cancel", async () => {
@@ -46,7 +50,10 @@ test("a client that goes away cancels the module call: the handler observes the 
   await waitFor(async () => (await moduleStats()).inFlight === 1, "the call to reach the module");
   controller.abort();
   expect(await request).toBe("aborted");
-  await waitFor(async () => (await moduleStats()).custom.observed_cancelled === 1, "the module to observe the cancel");
+  await waitFor(
+    async () => (await moduleStats()).custom.observed_cancelled === 1,
+    "the module to observe the cancel",
+  );
   expect((await moduleStats()).inFlight).toBe(0);
 });
 

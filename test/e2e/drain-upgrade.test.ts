@@ -65,7 +65,10 @@ test("drain and replace an instance under load: zero requests lost", async () =>
   await waitFor(() => traffic.counts.ok > 50, "traffic to flow");
   const res = await admin(c.url, `/admin/modules/echo/instances/${before[0]}/drain`);
   expect(res.status).toBeLessThan(300);
-  await waitFor(() => !c!.core.supervisor.get("echo")!.instances.some((i) => i.id === before[0]), "the old instance to go");
+  await waitFor(
+    () => !c!.core.supervisor.get("echo")!.instances.some((i) => i.id === before[0]),
+    "the old instance to go",
+  );
   const sentAtSwitch = traffic.counts.sent;
   await waitFor(() => traffic.counts.sent > sentAtSwitch + 50, "more traffic after the drain");
   const counts = await traffic.stop();

@@ -61,7 +61,9 @@ test("a body sent the way curl -d sends it is read as JSON", async () => {
     body: "a=1&b=2",
   });
   expect(notJson.status).toBe(400);
-  expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe("core.request.invalid_json");
+  expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe(
+    "core.request.invalid_json",
+  );
 });
 
 test("private socket directory is 0700 and every socket 0600", async () => {
@@ -81,7 +83,9 @@ test("an SPI version mismatch fails before any traffic, naming both sides' versi
     const s = c.core.supervisor.get("oldspi")!;
     return s.state === "failed" ? s : undefined;
   }, "the module to fail");
-  expect(status.lastError?.message).toMatch(/SPI version mismatch: the core supports \[1\.0\], module "oldspi" .* supports \[9\.0\]/);
+  expect(status.lastError?.message).toMatch(
+    /SPI version mismatch: the core supports \[1\.0\], module "oldspi" .* supports \[9\.0\]/,
+  );
   // Only the descriptor was read: no Initialize, no Invoke ever reached the module.
   expect(calls(log)).toEqual(["GetDescriptor"]);
   expect(c.logs()).toContain("SPI version mismatch");
@@ -100,7 +104,9 @@ test.each([
   }, "the module to fail");
   expect(status.lastError?.message).toMatch(/module "broken" \(instance broken-1\)/);
   expect(status.lastError?.message).toMatch(expected);
-  expect(c.entries().some((e) => (e.level === "warn" || e.level === "error") && expected.test(e.msg))).toBe(true);
+  expect(c.entries().some((e) => (e.level === "warn" || e.level === "error") && expected.test(e.msg))).toBe(
+    true,
+  );
 });
 
 test("a module that prints no handshake within its startup timeout is reported by name", async () => {
@@ -116,12 +122,16 @@ test("a module that prints no handshake within its startup timeout is reported b
     const s = c.core.supervisor.get("mute")!;
     return s.state === "failed" ? s : undefined;
   }, "the module to fail");
-  expect(status.lastError?.message).toMatch(/module "mute" \(instance mute-1\) printed no handshake line within 300 ms/);
+  expect(status.lastError?.message).toMatch(
+    /module "mute" \(instance mute-1\) printed no handshake line within 300 ms/,
+  );
 });
 
 test("an invalid descriptor is refused with its validation errors", async () => {
   const log = fixtureLog();
-  const c = await core({ modules: [rawModule("baddesc", "invalid-descriptor", { env: { FIXTURE_LOG: log } })] });
+  const c = await core({
+    modules: [rawModule("baddesc", "invalid-descriptor", { env: { FIXTURE_LOG: log } })],
+  });
   const status = await waitFor(() => {
     const s = c.core.supervisor.get("baddesc")!;
     return s.state === "failed" ? s : undefined;
@@ -140,7 +150,9 @@ test("a module that describes itself under another id is refused", async () => {
     const s = c.core.supervisor.get("mine")!;
     return s.state === "failed" ? s : undefined;
   }, "the module to fail");
-  expect(status.lastError?.message).toContain('describes itself as "someone-else", but is configured as "mine"');
+  expect(status.lastError?.message).toContain(
+    'describes itself as "someone-else", but is configured as "mine"',
+  );
 });
 
 test("a module that accepts calls without the core's secret never gets traffic", async () => {

@@ -38,7 +38,9 @@ test("SIGKILL of the core leaves no module process behind", async () => {
     const pids = await waitFor(async () => {
       const res = await fetch(`${state.url}/admin/modules`).catch(() => undefined);
       if (!res?.ok) return undefined;
-      const { modules } = (await res.json()) as { modules: Array<{ state: string; instances: Array<{ pid?: number }> }> };
+      const { modules } = (await res.json()) as {
+        modules: Array<{ state: string; instances: Array<{ pid?: number }> }>;
+      };
       if (!modules.every((m) => m.state === "ready")) return undefined;
       return modules.flatMap((m) => m.instances.map((i) => i.pid!));
     }, "every module to be ready");
@@ -46,7 +48,11 @@ test("SIGKILL of the core leaves no module process behind", async () => {
     for (const pid of pids) expect(isAlive(pid)).toBe(true);
 
     core.kill("SIGKILL");
-    await waitFor(() => pids.every((pid) => !isAlive(pid)), `module processes ${pids.join(", ")} to be gone`, 5000);
+    await waitFor(
+      () => pids.every((pid) => !isAlive(pid)),
+      `module processes ${pids.join(", ")} to be gone`,
+      5000,
+    );
   } finally {
     core.kill("SIGKILL");
     rmSync(home, { recursive: true, force: true });

@@ -35,7 +35,11 @@ beforeAll(async () => {
     }
   }, "core.json");
   url = state.url;
-  await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, "readiness", 20_000);
+  await waitFor(
+    async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200,
+    "readiness",
+    20_000,
+  );
 });
 
 afterAll(() => {
@@ -57,20 +61,29 @@ test("the embedded default serves the echo module end to end", async () => {
 test("/metrics has per-module, per-RPC latency histograms, restarts and states", async () => {
   await fetch(`${url}/v1/modules/echo/invoke/echo`, { method: "POST", body: "{}" });
   const text = await (await fetch(`${url}/metrics`)).text();
-  expect(text).toMatch(/outrig_spi_request_duration_seconds_bucket\{[^}]*module="echo"[^}]*rpc="Invoke"[^}]*outcome="ok"/);
+  expect(text).toMatch(
+    /outrig_spi_request_duration_seconds_bucket\{[^}]*module="echo"[^}]*rpc="Invoke"[^}]*outcome="ok"/,
+  );
   expect(text).toMatch(/outrig_module_instances\{module="echo",state="ready"\} 1/);
   expect(text).toMatch(/outrig_module_ready\{module="echo"\} 1/);
   expect(text).toContain("# TYPE outrig_module_restarts_total counter");
-  expect(text).toMatch(/outrig_http_request_duration_seconds_count\{[^}]*route="\/v1\/modules\/:module\/invoke\/:operation"/);
+  expect(text).toMatch(
+    /outrig_http_request_duration_seconds_count\{[^}]*route="\/v1\/modules\/:module\/invoke\/:operation"/,
+  );
 });
 
 test("outrig status finds the core through $OUTRIG_HOME and shows the module", () => {
   const run = (...args: string[]) =>
-    spawnSync(NODE, [join(ROOT, "bin/outrig.js"), "status", ...args], { env: { ...process.env, OUTRIG_HOME: home }, encoding: "utf8" });
+    spawnSync(NODE, [join(ROOT, "bin/outrig.js"), "status", ...args], {
+      env: { ...process.env, OUTRIG_HOME: home },
+      encoding: "utf8",
+    });
   const table = run();
   expect(table.status).toBe(0);
   expect(table.stdout).toMatch(/echo\s+ready\s+1\/1/);
-  const json = JSON.parse(run("--json").stdout) as { modules: Array<{ id: string; spiVersion: string; instances: Array<{ pid: number }> }> };
+  const json = JSON.parse(run("--json").stdout) as {
+    modules: Array<{ id: string; spiVersion: string; instances: Array<{ pid: number }> }>;
+  };
   expect(json.modules[0]).toMatchObject({ id: "echo", spiVersion: "1.0" });
   expect(json.modules[0]!.instances[0]!.pid).toBeGreaterThan(0);
 });

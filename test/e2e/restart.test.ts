@@ -2,7 +2,16 @@
  * Crashes and restarts with real processes: kill -9 of a module, requests while it is
  * down, a crash loop that exhausts the restart budget while other modules keep serving.
  */
-import { CRASH_MODULE, echoModule, FAST, invokeJson, isAlive, startCore, type TestCore, waitFor } from "../support/harness.ts";
+import {
+  CRASH_MODULE,
+  echoModule,
+  FAST,
+  invokeJson,
+  isAlive,
+  startCore,
+  type TestCore,
+  waitFor,
+} from "../support/harness.ts";
 
 let c: TestCore | undefined;
 afterEach(async () => {
@@ -12,7 +21,11 @@ afterEach(async () => {
 
 test("kill -9 of a module: requests get a retryable UNAVAILABLE (never a hang), then it is back", async () => {
   c = await startCore({
-    modules: [echoModule({ restart: { ...FAST.restart, backoff: { initial_ms: 400, max_ms: 400, multiplier: 1, jitter: 0 } } })],
+    modules: [
+      echoModule({
+        restart: { ...FAST.restart, backoff: { initial_ms: 400, max_ms: 400, multiplier: 1, jitter: 0 } },
+      }),
+    ],
   });
   await c.core.waitReady(10_000);
   const first = c.core.supervisor.get("echo")!.instances[0]!;
@@ -24,9 +37,14 @@ test("kill -9 of a module: requests get a retryable UNAVAILABLE (never a hang), 
   for (;;) {
     const started = Date.now();
     const res = await invokeJson(c.url, "echo", "echo", { n: outcomes.length });
-    outcomes.push({ status: res.status, ms: Date.now() - started, error: res.body.error as Record<string, unknown> });
+    outcomes.push({
+      status: res.status,
+      ms: Date.now() - started,
+      error: res.body.error as Record<string, unknown>,
+    });
     if (res.status === 200 && outcomes.some((o) => o.status === 503)) break;
-    if (Date.now() > until) throw new Error(`module did not come back: ${JSON.stringify(outcomes.slice(-3))}`);
+    if (Date.now() > until)
+      throw new Error(`module did not come back: ${JSON.stringify(outcomes.slice(-3))}`);
     await new Promise((r) => setTimeout(r, 20));
   }
   const failures = outcomes.filter((o) => o.status !== 200);
@@ -53,19 +71,29 @@ test("a crash loop exhausts the restart budget: the module fails, the core and o
         args: [CRASH_MODULE],
         env: { CRASH_AFTER_MS: "50" },
         ...FAST,
-        restart: { max_restarts: 3, window_ms: 60_000, backoff: { initial_ms: 20, max_ms: 100, multiplier: 2, jitter: 0 } },
+        restart: {
+          max_restarts: 3,
+          window_ms: 60_000,
+          backoff: { initial_ms: 20, max_ms: 100, multiplier: 2, jitter: 0 },
+        },
       },
     ],
   });
-  const status = await waitFor(() => {
-    const s = c!.core.supervisor.get("crashy")!;
-    return s.state === "failed" ? s : undefined;
-  }, "the crash-looping module to fail", 20_000);
+  const status = await waitFor(
+    () => {
+      const s = c!.core.supervisor.get("crashy")!;
+      return s.state === "failed" ? s : undefined;
+    },
+    "the crash-looping module to fail",
+    20_000,
+  );
   expect(status.restarts).toMatchObject({ total: 3, inWindow: 3, max: 3 });
   expect(status.lastError?.message).toMatch(/restart budget exhausted \(3 restarts within 60000 ms\)/);
-  expect(c.entries().some((e) => e.level === "error" && /module "crashy" failed: restart budget exhausted/.test(e.msg))).toBe(
-    true,
-  );
+  expect(
+    c
+      .entries()
+      .some((e) => e.level === "error" && /module "crashy" failed: restart budget exhausted/.test(e.msg)),
+  ).toBe(true);
 
   const failed = await invokeJson(c.url, "crashy", "ping", {});
   expect(failed.status).toBe(503);
@@ -90,10 +118,14 @@ test("a hung module fails its health checks and is restarted", async () => {
   const first = c.core.supervisor.get("echo")!.instances[0]!;
   process.kill(first.pid!, "SIGSTOP");
   try {
-    await waitFor(() => {
-      const s = c!.core.supervisor.get("echo")!;
-      return s.state === "ready" && s.instances[0]?.pid !== first.pid ? s : undefined;
-    }, "a replacement instance", 15_000);
+    await waitFor(
+      () => {
+        const s = c!.core.supervisor.get("echo")!;
+        return s.state === "ready" && s.instances[0]?.pid !== first.pid ? s : undefined;
+      },
+      "a replacement instance",
+      15_000,
+    );
   } finally {
     if (isAlive(first.pid!)) process.kill(first.pid!, "SIGCONT");
   }

@@ -4,10 +4,10 @@
  * log line.
  */
 import { join } from "node:path";
+import { fromGrpcError } from "../../src/errors/index.ts";
 import { ConfigSecretsService } from "../../src/gen/outrig/core/v1/config_secrets_pb.ts";
 import { RegistrationService } from "../../src/gen/outrig/core/v1/registration_pb.ts";
 import { ModuleService } from "../../src/gen/outrig/module/v1/module_service_pb.ts";
-import { fromGrpcError } from "../../src/errors/index.ts";
 import { credentialMetadata, ServiceClient } from "../../src/spi/grpc-service.ts";
 import { echoModule, FAST, invokeJson, ROOT, startCore, type TestCore, waitFor } from "../support/harness.ts";
 
@@ -34,8 +34,12 @@ test("a process that connects to the core's SPI socket without the credential is
   await c.core.waitReady(10_000);
   const address = c.core.spiAddress.unix;
   const anonymous = new ServiceClient(ConfigSecretsService, address);
-  const forged = new ServiceClient(ConfigSecretsService, address, { metadata: () => credentialMetadata("forged-0123456789abcdef") });
-  const register = new ServiceClient(RegistrationService, address, { metadata: () => credentialMetadata("wrong-bootstrap") });
+  const forged = new ServiceClient(ConfigSecretsService, address, {
+    metadata: () => credentialMetadata("forged-0123456789abcdef"),
+  });
+  const register = new ServiceClient(RegistrationService, address, {
+    metadata: () => credentialMetadata("wrong-bootstrap"),
+  });
   try {
     expect(await category(anonymous.unary("getConfig", {}))).toBe("UNAUTHENTICATED");
     expect(await category(forged.unary("resolveSecrets", { names: ["x"] }))).toBe("UNAUTHENTICATED");
@@ -52,7 +56,9 @@ test("a module refuses callers without the core's launch secret", async () => {
   await c.core.waitReady(10_000);
   const address = c.core.supervisor.get("echo")!.instances[0]!.address!;
   const anonymous = new ServiceClient(ModuleService, address);
-  const forged = new ServiceClient(ModuleService, address, { metadata: () => credentialMetadata("not-the-secret") });
+  const forged = new ServiceClient(ModuleService, address, {
+    metadata: () => credentialMetadata("not-the-secret"),
+  });
   try {
     expect(await category(anonymous.unary("invoke", { operation: "echo" }))).toBe("UNAUTHENTICATED");
     expect(await category(forged.unary("getDescriptor", {}))).toBe("UNAUTHENTICATED");

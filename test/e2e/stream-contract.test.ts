@@ -28,7 +28,9 @@ async function collect(operation: string): Promise<StreamEvent[]> {
 }
 
 const shape = (events: StreamEvent[]) =>
-  events.map((e) => (e.type === "chunk" ? `chunk ${e.sequence}` : e.type === "error" ? `error ${e.error.code}` : e.type));
+  events.map((e) =>
+    e.type === "chunk" ? `chunk ${e.sequence}` : e.type === "error" ? `error ${e.error.code}` : e.type,
+  );
 
 test("a well-behaved raw stream passes through unchanged", async () => {
   expect(shape(await collect("stream.ok"))).toEqual(["started", "chunk 1", "chunk 2", "end"]);
@@ -56,7 +58,9 @@ test("a contract violation is logged with what went wrong, and the client sees n
     expect(error.error.category).toBe("INTERNAL");
     expect(error.error.message).toBe("The module broke the streaming contract.");
   }
-  expect(c!.entries().some((e) => e.msg === "stream contract broken" && e.violation === "chunk sequence 3, expected 2")).toBe(
-    true,
-  );
+  expect(
+    c!
+      .entries()
+      .some((e) => e.msg === "stream contract broken" && e.violation === "chunk sequence 3, expected 2"),
+  ).toBe(true);
 });

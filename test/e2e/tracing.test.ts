@@ -38,7 +38,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/v1/traces`;
-  c = await startCore({ telemetry: { otlp_endpoint: endpoint, service_name: "outrig-core-test" }, modules: [echoModule()] });
+  c = await startCore({
+    telemetry: { otlp_endpoint: endpoint, service_name: "outrig-core-test" },
+    modules: [echoModule()],
+  });
   await c.core.waitReady(10_000);
 });
 
@@ -55,11 +58,15 @@ test("the module's span is a child of the core's span, in the caller's trace", a
     body: "{}",
   });
   expect(res.status).toBe(200);
-  const [coreSpan, moduleSpan] = await waitFor(() => {
-    const core = spans.find((s) => s.traceId === traceId && s.service === "outrig-core-test");
-    const module = spans.find((s) => s.traceId === traceId && s.service === "outrig-module-echo");
-    return core && module ? [core, module] : undefined;
-  }, "spans from the core and the module", 15_000);
+  const [coreSpan, moduleSpan] = await waitFor(
+    () => {
+      const core = spans.find((s) => s.traceId === traceId && s.service === "outrig-core-test");
+      const module = spans.find((s) => s.traceId === traceId && s.service === "outrig-module-echo");
+      return core && module ? [core, module] : undefined;
+    },
+    "spans from the core and the module",
+    15_000,
+  );
   expect(coreSpan.name).toBe("outrig.invoke echo/echo");
   expect(coreSpan.parentSpanId).toBe("00f067aa0ba902b7");
   expect(moduleSpan.name).toBe("module.invoke echo");

@@ -8,8 +8,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fromGrpcError } from "../../src/errors/index.ts";
-import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../src/gen/grpc/health/v1/health_pb.ts";
-import { type InvokeStreamResponse, ModuleService, ModuleState } from "../../src/gen/outrig/module/v1/module_service_pb.ts";
+import {
+  Health,
+  HealthCheckResponse_ServingStatus as Serving,
+} from "../../src/gen/grpc/health/v1/health_pb.ts";
+import {
+  type InvokeStreamResponse,
+  ModuleService,
+  ModuleState,
+} from "../../src/gen/outrig/module/v1/module_service_pb.ts";
 import { MODULE_COOKIE_VALUE } from "../../src/spi/env.ts";
 import { credentialMetadata, ServiceClient } from "../../src/spi/grpc-service.ts";
 import { parseHandshake } from "../../src/spi/handshake.ts";
@@ -41,7 +48,9 @@ async function launch(): Promise<Launched> {
   });
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on("line", (l) => stderr.push(l));
-  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once("line", resolve));
+  const line = await new Promise<string>((resolve) =>
+    createInterface({ input: child.stdout! }).once("line", resolve),
+  );
   const { address } = parseHandshake(line);
   const metadata = () => credentialMetadata(SECRET);
   const client = new ServiceClient(ModuleService, address, { metadata });
@@ -50,7 +59,11 @@ async function launch(): Promise<Launched> {
 }
 
 async function initialize(m: Launched, spiVersion = "1.0") {
-  return m.client.unary("initialize", { spiVersion, instanceId: "behaviours-1", core: { address: "unix:///nowhere" } });
+  return m.client.unary("initialize", {
+    spiVersion,
+    instanceId: "behaviours-1",
+    core: { address: "unix:///nowhere" },
+  });
 }
 
 async function errorOf(promise: Promise<unknown>) {
@@ -64,7 +77,11 @@ async function errorOf(promise: Promise<unknown>) {
 
 async function stream(m: Launched, operation: string, payload: unknown = {}, signal?: AbortSignal) {
   const events: InvokeStreamResponse["event"][] = [];
-  const call = m.client.serverStream("invokeStream", { operation, payload: enc(payload), contentType: "application/json" }, { signal });
+  const call = m.client.serverStream(
+    "invokeStream",
+    { operation, payload: enc(payload), contentType: "application/json" },
+    { signal },
+  );
   try {
     for await (const message of call as AsyncIterable<InvokeStreamResponse>) events.push(message.event);
   } catch (error) {
@@ -87,27 +104,37 @@ describe("lifecycle", () => {
   test("health is NOT_SERVING until Initialize, SERVING after, NOT_SERVING while draining", async () => {
     const check = async () => (await m.health.unary("check", { service: ModuleService.typeName })).status;
     expect(await check()).toBe(Serving.NOT_SERVING);
-    expect((await errorOf(m.client.unary("invoke", { operation: "validated" }))).code).toBe("spi.lifecycle.not_initialized");
+    expect((await errorOf(m.client.unary("invoke", { operation: "validated" }))).code).toBe(
+      "spi.lifecycle.not_initialized",
+    );
     const init = await initialize(m);
     expect(init.state).toBe(ModuleState.READY);
     expect(await check()).toBe(Serving.SERVING);
     await m.client.unary("drain", { deadlineMs: 100 });
     expect(await check()).toBe(Serving.NOT_SERVING);
-    const draining = await errorOf(m.client.unary("invoke", { operation: "validated", payload: enc({ name: "x", count: 1 }) }));
+    const draining = await errorOf(
+      m.client.unary("invoke", { operation: "validated", payload: enc({ name: "x", count: 1 }) }),
+    );
     expect(draining).toMatchObject({ code: "spi.invoke.draining", category: "UNAVAILABLE", retryable: true });
   });
 
   test("an unsupported SPI version is refused, naming both sides; Initialize runs once", async () => {
     const refused = await errorOf(initialize(m, "9.0"));
     expect(refused.category).toBe("FAILED_PRECONDITION");
-    expect(refused.message).toBe('SPI version "9.0" is not supported by module behaviours (it supports 1.0).');
+    expect(refused.message).toBe(
+      'SPI version "9.0" is not supported by module behaviours (it supports 1.0).',
+    );
     await initialize(m);
     expect((await errorOf(initialize(m))).code).toBe("spi.lifecycle.already_initialized");
   });
 
   test("the descriptor is built from the definition", async () => {
     const { descriptor } = await m.client.unary("getDescriptor", {});
-    expect(descriptor).toMatchObject({ moduleId: "behaviours", moduleVersion: "1.2.3", spiVersions: ["1.0"] });
+    expect(descriptor).toMatchObject({
+      moduleId: "behaviours",
+      moduleVersion: "1.2.3",
+      spiVersions: ["1.0"],
+    });
     expect(descriptor!.operations.find((o) => o.name === "stream.endless")?.streaming).toBe(true);
     expect(descriptor!.build).toMatchObject({ sdk: "outrig-sdk-typescript" });
   });
@@ -115,7 +142,10 @@ describe("lifecycle", () => {
   test("Shutdown drains and exits the process; a stuck handler is stopped at the drain deadline", async () => {
     await initialize(m);
     const stuck = m.client.unary("invoke", { operation: "wait", payload: enc({ ms: 60_000 }) });
-    await waitFor(async () => (await m.client.unary("getStats", {})).inFlight === 1, "the call to be in flight");
+    await waitFor(
+      async () => (await m.client.unary("getStats", {})).inFlight === 1,
+      "the call to be in flight",
+    );
     await m.client.unary("shutdown", { deadlineMs: 300 });
     const error = await errorOf(stuck);
     expect(error.code).toBe("spi.invoke.stopped_by_drain");
@@ -126,7 +156,10 @@ describe("lifecycle", () => {
   test("SIGTERM drains in-flight work before the process exits", async () => {
     await initialize(m);
     const call = m.client.unary("invoke", { operation: "wait", payload: enc({ ms: 150 }) });
-    await waitFor(async () => (await m.client.unary("getStats", {})).inFlight === 1, "the call to be in flight");
+    await waitFor(
+      async () => (await m.client.unary("getStats", {})).inFlight === 1,
+      "the call to be in flight",
+    );
     m.child.kill("SIGTERM");
     expect(dec((await call).payload)).toEqual({ waited: 150 });
     await waitFor(() => !isAlive(m.child.pid!), "the module to exit");
@@ -139,21 +172,35 @@ describe("invocation", () => {
   });
 
   test("input is validated before the handler runs", async () => {
-    const ok = await m.client.unary("invoke", { operation: "validated", payload: enc({ name: "ada", count: 2 }), contentType: "application/json" });
+    const ok = await m.client.unary("invoke", {
+      operation: "validated",
+      payload: enc({ name: "ada", count: 2 }),
+      contentType: "application/json",
+    });
     expect(dec(ok.payload)).toEqual({ hello: "ada", times: 2 });
-    const bad = await errorOf(m.client.unary("invoke", { operation: "validated", payload: enc({ name: "ada", count: 0 }) }));
+    const bad = await errorOf(
+      m.client.unary("invoke", { operation: "validated", payload: enc({ name: "ada", count: 0 }) }),
+    );
     expect(bad).toMatchObject({ category: "INVALID_ARGUMENT", code: "spi.invoke.invalid_payload" });
     expect(bad.details).toEqual({ field: "count" });
     const notJson = await errorOf(
-      m.client.unary("invoke", { operation: "validated", payload: new TextEncoder().encode("{nope"), contentType: "application/json" }),
+      m.client.unary("invoke", {
+        operation: "validated",
+        payload: new TextEncoder().encode("{nope"),
+        contentType: "application/json",
+      }),
     );
     expect(notJson.message).toBe("The request payload is not valid UTF-8 JSON.");
   });
 
   test("unknown operations, the wrong RPC and oversized payloads are refused", async () => {
     expect((await errorOf(m.client.unary("invoke", { operation: "nope" }))).category).toBe("NOT_FOUND");
-    expect((await errorOf(m.client.unary("invoke", { operation: "stream.endless" }))).code).toBe("spi.invoke.wrong_rpc");
-    const big = await errorOf(m.client.unary("invoke", { operation: "validated", payload: new Uint8Array(2048) }));
+    expect((await errorOf(m.client.unary("invoke", { operation: "stream.endless" }))).code).toBe(
+      "spi.invoke.wrong_rpc",
+    );
+    const big = await errorOf(
+      m.client.unary("invoke", { operation: "validated", payload: new Uint8Array(2048) }),
+    );
     expect(big.code).toBe("spi.invoke.payload_too_large");
   });
 
@@ -174,7 +221,11 @@ describe("invocation", () => {
 
   test("the deadline reaches the handler as an abort, and the caller gets DEADLINE_EXCEEDED", async () => {
     const error = await errorOf(
-      m.client.unary("invoke", { operation: "wait", payload: enc({ ms: 10_000 }) }, { deadline: Date.now() + 200 }),
+      m.client.unary(
+        "invoke",
+        { operation: "wait", payload: enc({ ms: 10_000 }) },
+        { deadline: Date.now() + 200 },
+      ),
     );
     expect(error.code).toBe("spi.invoke.deadline_exceeded");
     await waitFor(async () => (await m.client.unary("getStats", {})).inFlight === 0, "the handler to stop");
@@ -189,22 +240,34 @@ describe("streaming contract", () => {
   test("started first, chunks 1..n, exactly one terminal: an exception mid-stream becomes the error event", async () => {
     const events = await stream(m, "stream.throws");
     expect(events.map((e) => e.case)).toEqual(["started", "chunk", "chunk", "chunk", "error"]);
-    expect(events.filter((e) => e.case === "chunk").map((e) => (e.value as { sequence: bigint }).sequence)).toEqual([1n, 2n, 3n]);
+    expect(
+      events.filter((e) => e.case === "chunk").map((e) => (e.value as { sequence: bigint }).sequence),
+    ).toEqual([1n, 2n, 3n]);
     const last = events.at(-1)!;
     expect(last.case === "error" && last.value.message).toBe("Internal error.");
-    expect(JSON.stringify(last.value, (_k, v) => (typeof v === "bigint" ? String(v) : v))).not.toContain("hunter2");
+    expect(JSON.stringify(last.value, (_k, v) => (typeof v === "bigint" ? String(v) : v))).not.toContain(
+      "hunter2",
+    );
   });
 
   test("usage from the handler's return value travels in the end event", async () => {
     const events = await stream(m, "stream.usage");
     const end = events.at(-1)!;
     expect(end.case).toBe("end");
-    expect(end.case === "end" && end.value.usage).toMatchObject({ inputTokens: 5n, outputTokens: 1n, counters: { cache_hits: 2n } });
+    expect(end.case === "end" && end.value.usage).toMatchObject({
+      inputTokens: 5n,
+      outputTokens: 1n,
+      counters: { cache_hits: 2n },
+    });
   });
 
   test("a cancel stops pulling from the handler and runs its finally block", async () => {
     const controller = new AbortController();
-    const call = m.client.serverStream("invokeStream", { operation: "stream.endless", payload: enc({}) }, { signal: controller.signal });
+    const call = m.client.serverStream(
+      "invokeStream",
+      { operation: "stream.endless", payload: enc({}) },
+      { signal: controller.signal },
+    );
     let chunks = 0;
     try {
       for await (const message of call as AsyncIterable<InvokeStreamResponse>) {
@@ -213,7 +276,10 @@ describe("streaming contract", () => {
     } catch {
       // Cancelled.
     }
-    await waitFor(async () => (await m.client.unary("getStats", {})).custom.finally_ran === 1, "the handler's finally block");
+    await waitFor(
+      async () => (await m.client.unary("getStats", {})).custom.finally_ran === 1,
+      "the handler's finally block",
+    );
     const stats = await m.client.unary("getStats", {});
     expect(stats.custom.pulls_after_cancel).toBe(0);
     expect(stats.inFlight).toBe(0);

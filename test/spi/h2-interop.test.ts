@@ -7,11 +7,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { fromGrpcError, OutrigError } from "../../src/errors/index.ts";
-import { type InvokeStreamResponse, ModuleService } from "../../src/gen/outrig/module/v1/module_service_pb.ts";
+import {
+  type InvokeStreamResponse,
+  ModuleService,
+} from "../../src/gen/outrig/module/v1/module_service_pb.ts";
 import { addService, ServiceClient } from "../../src/spi/grpc-service.ts";
 import { H2ServiceClient } from "../../src/spi/h2/client.ts";
 import { H2GrpcServer } from "../../src/spi/h2/server.ts";
-import { decodeGrpcMessage, decodeTimeout, encodeGrpcMessage, encodeTimeout, MessageReader, frame } from "../../src/spi/h2/wire.ts";
+import {
+  decodeGrpcMessage,
+  decodeTimeout,
+  encodeGrpcMessage,
+  encodeTimeout,
+  frame,
+  MessageReader,
+} from "../../src/spi/h2/wire.ts";
 import { waitFor } from "../support/harness.ts";
 
 interface Observed {
@@ -33,10 +43,15 @@ function handlers(observed: Observed) {
       observed.lastAuthorization = call.metadata.get("authorization")[0] as string | undefined;
       observed.lastCorrelation = call.metadata.get("x-correlation-id")[0] as string | undefined;
       if (req.operation === "fail") {
-        throw new OutrigError("PERMISSION_DENIED", "test.interop.denied", "No, with ünïcode and 100% symbols.", {
-          origin: "module",
-          retryAfterMs: 1234,
-        });
+        throw new OutrigError(
+          "PERMISSION_DENIED",
+          "test.interop.denied",
+          "No, with ünïcode and 100% symbols.",
+          {
+            origin: "module",
+            retryAfterMs: 1234,
+          },
+        );
       }
       if (req.operation === "hang") {
         await new Promise<void>((resolve) =>
@@ -52,7 +67,9 @@ function handlers(observed: Observed) {
     invokeStream: async (req: { payload: Uint8Array }, call: AnyCall) => {
       const count = Number(new TextDecoder().decode(req.payload));
       for (let i = 1; i <= count; i++) {
-        const ok = call.write({ event: { case: "chunk", value: { sequence: BigInt(i), payload: new Uint8Array(8) } } });
+        const ok = call.write({
+          event: { case: "chunk", value: { sequence: BigInt(i), payload: new Uint8Array(8) } },
+        });
         if (!ok) await new Promise((r) => (call as unknown as NodeJS.EventEmitter).once("drain", r));
       }
     },
@@ -82,7 +99,9 @@ const servers = {
 
 const clients = {
   lean: (address: string): Client =>
-    new H2ServiceClient(ModuleService, address, { metadata: () => ({ authorization: "Bearer interop" }) }) as unknown as Client,
+    new H2ServiceClient(ModuleService, address, {
+      metadata: () => ({ authorization: "Bearer interop" }),
+    }) as unknown as Client,
   "grpc-js": (address: string): Client =>
     new ServiceClient(ModuleService, address, {
       channelOptions: { "grpc.max_receive_message_length": 8 * 1024 * 1024 },
@@ -121,7 +140,11 @@ describe.each(pairs)("%s client against %s server", (clientKind, serverKind) => 
 
   test("unary round trip carries payload and metadata", async () => {
     const payload = new TextEncoder().encode("hello");
-    const res = await client.unary("invoke", { operation: "echo", payload }, { metadata: md({ "x-correlation-id": "corr-1" }) });
+    const res = await client.unary(
+      "invoke",
+      { operation: "echo", payload },
+      { metadata: md({ "x-correlation-id": "corr-1" }) },
+    );
     expect(new TextDecoder().decode(res.payload)).toBe("hello");
     expect(res.contentType).toBe("application/octet-stream");
     expect(observed.lastAuthorization).toBe("Bearer interop");
@@ -135,7 +158,10 @@ describe.each(pairs)("%s client against %s server", (clientKind, serverKind) => 
   });
 
   test("an error keeps its envelope, message encoding and retry hint", async () => {
-    const error = fromGrpcError(await client.unary("invoke", { operation: "fail" }).catch((e) => e), "module");
+    const error = fromGrpcError(
+      await client.unary("invoke", { operation: "fail" }).catch((e) => e),
+      "module",
+    );
     expect(error).toMatchObject({
       category: "PERMISSION_DENIED",
       code: "test.interop.denied",
@@ -147,7 +173,9 @@ describe.each(pairs)("%s client against %s server", (clientKind, serverKind) => 
 
   test("server streaming delivers every message in order", async () => {
     const sequences: bigint[] = [];
-    for await (const m of client.serverStream("invokeStream", { payload: new TextEncoder().encode("5000") })) {
+    for await (const m of client.serverStream("invokeStream", {
+      payload: new TextEncoder().encode("5000"),
+    })) {
       if (m.event.case === "chunk") sequences.push(m.event.value.sequence);
     }
     expect(sequences).toHaveLength(5000);
@@ -156,7 +184,9 @@ describe.each(pairs)("%s client against %s server", (clientKind, serverKind) => 
 
   test("a deadline ends the call with DEADLINE_EXCEEDED and cancels the server side", async () => {
     const before = observed.cancelled;
-    const error = await client.unary("invoke", { operation: "hang" }, { deadline: Date.now() + 150 }).catch((e) => e);
+    const error = await client
+      .unary("invoke", { operation: "hang" }, { deadline: Date.now() + 150 })
+      .catch((e) => e);
     expect(fromGrpcError(error, "module").code).toBe("spi.invoke.deadline_exceeded");
     await waitFor(() => observed.cancelled > before, "the server to see the cancel");
   });
@@ -164,7 +194,9 @@ describe.each(pairs)("%s client against %s server", (clientKind, serverKind) => 
   test("an abort cancels the call and the server observes it", async () => {
     const before = observed.cancelled;
     const controller = new AbortController();
-    const pending = client.unary("invoke", { operation: "hang" }, { signal: controller.signal }).catch((e) => e);
+    const pending = client
+      .unary("invoke", { operation: "hang" }, { signal: controller.signal })
+      .catch((e) => e);
     await new Promise((r) => setTimeout(r, 50));
     controller.abort();
     expect(fromGrpcError(await pending, "module").code).toBe("spi.invoke.cancelled");
@@ -181,7 +213,8 @@ function md(values: Record<string, string>): never {
 
 describe("wire helpers", () => {
   test("grpc-timeout round-trips and rejects malformed values", () => {
-    for (const ms of [0, 1, 999, 86_400_000, 5_000_000_000]) expect(decodeTimeout(encodeTimeout(ms))).toBeGreaterThanOrEqual(ms);
+    for (const ms of [0, 1, 999, 86_400_000, 5_000_000_000])
+      expect(decodeTimeout(encodeTimeout(ms))).toBeGreaterThanOrEqual(ms);
     expect(decodeTimeout("123456789m")).toBeUndefined();
     expect(decodeTimeout("10x")).toBeUndefined();
     expect(decodeTimeout("5S")).toBe(5000);

@@ -15,7 +15,11 @@ export const CRASH_MODULE = join(ROOT, "dist/test/fixtures/modules/crash-after-r
 /** Fast timings for tests; production defaults are slower on purpose. */
 export const FAST = {
   health: { poll_interval_ms: 200, failure_threshold: 3, grace_period_ms: 0, startup_timeout_ms: 8000 },
-  restart: { max_restarts: 3, window_ms: 600_000, backoff: { initial_ms: 50, max_ms: 400, multiplier: 2, jitter: 0.1 } },
+  restart: {
+    max_restarts: 3,
+    window_ms: 600_000,
+    backoff: { initial_ms: 50, max_ms: 400, multiplier: 2, jitter: 0.1 },
+  },
   timeouts: { invoke_ms: 5000, drain_ms: 3000, shutdown_ms: 2000, registration_ms: 5000 },
 };
 
@@ -23,7 +27,11 @@ export function echoModule(overrides: Record<string, unknown> = {}): Record<stri
   return { id: "echo", command: "node", args: [ECHO_MAIN], ...FAST, ...overrides };
 }
 
-export function rawModule(id: string, mode: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function rawModule(
+  id: string,
+  mode: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const { env, ...rest } = extra as { env?: Record<string, string> };
   return { id, command: "node", args: [RAW_MODULE], env: { FIXTURE_MODE: mode, ...env }, ...FAST, ...rest };
 }
@@ -48,7 +56,11 @@ export async function startCore(document: Record<string, unknown>): Promise<Test
     ROOT,
   );
   const lines: string[] = [];
-  const core = await Core.start({ config, home, logDestination: { write: (chunk) => lines.push(chunk) > 0 } });
+  const core = await Core.start({
+    config,
+    home,
+    logDestination: { write: (chunk) => lines.push(chunk) > 0 },
+  });
   return {
     core,
     url: core.url,
@@ -110,5 +122,9 @@ export async function invokeJson(
     body: JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: res.headers };
+  return {
+    status: res.status,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    headers: res.headers,
+  };
 }

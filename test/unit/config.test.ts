@@ -24,15 +24,24 @@ function errorOf(run: () => unknown): string {
 test("YAML, TOML and JSON files load, with defaults applied and paths resolved", () => {
   const yaml = loadConfigFile(file("a.yaml", "modules:\n  - id: echo\n    command: ./bin/echo\n"));
   expect(yaml.server).toEqual({ host: "127.0.0.1", port: 8080, max_body_bytes: 1048576 });
-  expect(yaml.modules[0]).toMatchObject({ command: join(dir, "bin/echo"), replicas: 1, restart: { max_restarts: 3, window_ms: 600000 } });
-  const toml = loadConfigFile(file("a.toml", '[server]\nport = 9000\n[[modules]]\nid = "echo"\ncommand = "node"\n'));
+  expect(yaml.modules[0]).toMatchObject({
+    command: join(dir, "bin/echo"),
+    replicas: 1,
+    restart: { max_restarts: 3, window_ms: 600000 },
+  });
+  const toml = loadConfigFile(
+    file("a.toml", '[server]\nport = 9000\n[[modules]]\nid = "echo"\ncommand = "node"\n'),
+  );
   expect(toml.server.port).toBe(9000);
   const json = loadConfigFile(file("a.json", JSON.stringify({ logging: { level: "debug" } })));
   expect(json.logging.level).toBe("debug");
 });
 
 test("a wrong value names the file, the key and the problem", () => {
-  const path = file("bad.yaml", "modules:\n  - id: echo\n    command: node\n    health:\n      failure_threshold: 0\n");
+  const path = file(
+    "bad.yaml",
+    "modules:\n  - id: echo\n    command: node\n    health:\n      failure_threshold: 0\n",
+  );
   expect(errorOf(() => loadConfigFile(path))).toMatch(
     new RegExp(`^${path}: modules\\[0\\]\\.health\\.failure_threshold: Too small`),
   );
@@ -47,20 +56,28 @@ test("a parse error, an unknown format and a missing file are clear", () => {
   const broken = file("broken.toml", "[server\nport = 1");
   expect(errorOf(() => loadConfigFile(broken))).toMatch(new RegExp(`^${broken}: cannot parse`));
   const ini = file("x.ini", "a=1");
-  expect(errorOf(() => loadConfigFile(ini))).toBe(`${ini}: unknown config format ".ini" (use .yaml, .yml, .toml or .json)`);
-  expect(errorOf(() => loadConfigFile(join(dir, "nope.yaml")))).toBe(`${join(dir, "nope.yaml")}: cannot read (ENOENT)`);
+  expect(errorOf(() => loadConfigFile(ini))).toBe(
+    `${ini}: unknown config format ".ini" (use .yaml, .yml, .toml or .json)`,
+  );
+  expect(errorOf(() => loadConfigFile(join(dir, "nope.yaml")))).toBe(
+    `${join(dir, "nope.yaml")}: cannot read (ENOENT)`,
+  );
 });
 
 test("public endpoints stay on loopback until authentication exists", () => {
   const path = file("open.yaml", "server:\n  host: 0.0.0.0\n");
   expect(errorOf(() => loadConfigFile(path))).toContain("server.host: must be a loopback address");
   expect(loadConfigFile(path, { host: "::1" }).server.host).toBe("::1");
-  expect(errorOf(() => loadConfigFile(file("ok.yaml", "{}"), { host: "192.168.1.5" }))).toContain("server.host");
+  expect(errorOf(() => loadConfigFile(file("ok.yaml", "{}"), { host: "192.168.1.5" }))).toContain(
+    "server.host",
+  );
 });
 
 test("duplicate module ids and attached modules without a bootstrap token are refused", () => {
   const dup = file("dup.yaml", "modules:\n  - { id: a, command: node }\n  - { id: a, command: node }\n");
   expect(errorOf(() => loadConfigFile(dup))).toBe(`${dup}: modules[1].id: duplicate module id "a"`);
   const attached = file("att.yaml", "modules:\n  - { id: a, launch: attached }\n");
-  expect(errorOf(() => loadConfigFile(attached))).toBe(`${attached}: spi.bootstrap_token: required when a module is attached`);
+  expect(errorOf(() => loadConfigFile(attached))).toBe(
+    `${attached}: spi.bootstrap_token: required when a module is attached`,
+  );
 });

@@ -1,5 +1,6 @@
 import { status as GrpcStatus, Metadata } from "@grpc/grpc-js";
 import fc from "fast-check";
+import { toGrpcStatus } from "../../src/errors/grpc.ts";
 import {
   CATEGORIES,
   type Category,
@@ -15,7 +16,6 @@ import {
   toOpenAIError,
   toOutrigError,
 } from "../../src/errors/index.ts";
-import { toGrpcStatus } from "../../src/errors/grpc.ts";
 
 const category = fc.constantFrom(...CATEGORIES);
 const code = fc

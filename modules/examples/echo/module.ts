@@ -9,15 +9,22 @@ import { defineModule, fail } from "outrig/sdk";
 const observed = { cancelled: 0, deadline: 0, shutdown: 0 };
 
 function asObject(input: unknown): Record<string, unknown> {
-  return typeof input === "object" && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
+  return typeof input === "object" && input !== null && !Array.isArray(input)
+    ? (input as Record<string, unknown>)
+    : {};
 }
 
 function boundedInt(value: unknown, fallback: number, min: number, max: number, field: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    fail("INVALID_ARGUMENT", "echo.input.out_of_range", `${field} must be an integer from ${min} to ${max}.`, {
-      details: { field },
-    });
+    fail(
+      "INVALID_ARGUMENT",
+      "echo.input.out_of_range",
+      `${field} must be an integer from ${min} to ${max}.`,
+      {
+        details: { field },
+      },
+    );
   }
   return value;
 }
@@ -74,11 +81,20 @@ export const echoModule = defineModule({
       handler: (req) => {
         const category = asObject(req.input).category;
         if (typeof category !== "string" || !(CATEGORIES as readonly string[]).includes(category)) {
-          fail("INVALID_ARGUMENT", "echo.input.unknown_category", "category must be one of the eleven error categories.");
+          fail(
+            "INVALID_ARGUMENT",
+            "echo.input.unknown_category",
+            "category must be one of the eleven error categories.",
+          );
         }
-        fail(category as Category, `echo.fail.${category.toLowerCase()}`, `Failed on request with ${category}.`, {
-          retryAfterMs: category === "RATE_LIMITED" ? 1000 : undefined,
-        });
+        fail(
+          category as Category,
+          `echo.fail.${category.toLowerCase()}`,
+          `Failed on request with ${category}.`,
+          {
+            retryAfterMs: category === "RATE_LIMITED" ? 1000 : undefined,
+          },
+        );
       },
     },
   },

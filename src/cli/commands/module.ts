@@ -1,14 +1,18 @@
 import type { Command } from "../command.ts";
 import { UsageError } from "../command.ts";
+import { initSubcommand } from "./module/init.ts";
 import { keygenSubcommand } from "./module/keygen.ts";
 import { lintSubcommand } from "./module/lint.ts";
 import { schemaSubcommand } from "./module/schema.ts";
 import { signSubcommand } from "./module/sign.ts";
+import { smokeSubcommand } from "./module/smoke.ts";
 import { validateSubcommand } from "./module/validate.ts";
 import { verifySubcommand } from "./module/verify.ts";
 
-/** `outrig module <subcommand>`; adding a subcommand (init, smoke) is one entry here. */
+/** `outrig module <subcommand>`; adding a subcommand is one entry here. */
 export const moduleSubcommands: Command[] = [
+  initSubcommand,
+  smokeSubcommand,
   validateSubcommand,
   lintSubcommand,
   schemaSubcommand,
@@ -30,7 +34,7 @@ function usage(): string {
 
 export const moduleCommand: Command = {
   name: "module",
-  summary: "Validate, lint, sign and verify module manifests",
+  summary: "Scaffold and smoke-test modules; validate, lint, sign and verify their manifests",
   get usage() {
     return usage();
   },

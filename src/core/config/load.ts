@@ -3,7 +3,12 @@ import { dirname, extname, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { loadManifestForConfig, mergeManifestIntoEntry, resolveArgPath, resolveCommandPath } from "./manifest-entry.ts";
+import {
+  loadManifestForConfig,
+  mergeManifestIntoEntry,
+  resolveArgPath,
+  resolveCommandPath,
+} from "./manifest-entry.ts";
 import {
   configSchema,
   ENTRYPOINT_KEYS,
@@ -20,7 +25,8 @@ export class ConfigError extends Error {
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let out = "";
-  for (const part of path) out += typeof part === "number" ? `[${part}]` : out === "" ? String(part) : `.${String(part)}`;
+  for (const part of path)
+    out += typeof part === "number" ? `[${part}]` : out === "" ? String(part) : `.${String(part)}`;
   return out || "(top level)";
 }
 
@@ -28,7 +34,8 @@ function formatPath(path: ReadonlyArray<PropertyKey>): string {
 export function formatZodError(file: string, error: z.ZodError): string {
   const lines = error.issues.map((issue) => {
     let message = issue.message;
-    if (issue.code === "unrecognized_keys") message = `unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
+    if (issue.code === "unrecognized_keys")
+      message = `unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
     return `${file}: ${formatPath(issue.path)}: ${message}`;
   });
   return lines.join("\n");
@@ -41,9 +48,13 @@ function parseDocument(file: string, text: string): unknown {
     if (ext === ".json") return JSON.parse(text);
     if (ext === ".yaml" || ext === ".yml") return parseYaml(text, { maxAliasCount: 100 });
   } catch (error) {
-    throw new ConfigError(`${file}: cannot parse: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+    throw new ConfigError(
+      `${file}: cannot parse: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+    );
   }
-  throw new ConfigError(`${file}: unknown config format ${JSON.stringify(ext)} (use .yaml, .yml, .toml or .json)`);
+  throw new ConfigError(
+    `${file}: unknown config format ${JSON.stringify(ext)} (use .yaml, .yml, .toml or .json)`,
+  );
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -90,7 +101,8 @@ export function validateConfig(document: unknown, file: string, baseDir: string)
   if (!result.success) throw new ConfigError(formatZodError(file, result.error));
   const parsed = result.data;
   const { security } = parsed;
-  if (security.trusted_signers !== undefined) security.trusted_signers = resolve(baseDir, security.trusted_signers);
+  if (security.trusted_signers !== undefined)
+    security.trusted_signers = resolve(baseDir, security.trusted_signers);
   if (security.require_signed && security.trusted_signers === undefined) {
     throw new ConfigError(
       `${file}: security.trusted_signers: required when security.require_signed is true (the signer registry manifests are verified against)`,
@@ -98,7 +110,8 @@ export function validateConfig(document: unknown, file: string, baseDir: string)
   }
   const ids = new Set<string>();
   const modules: ModuleConfig[] = parsed.modules.map((m, i) => {
-    if (ids.has(m.id)) throw new ConfigError(`${file}: modules[${i}].id: duplicate module id ${JSON.stringify(m.id)}`);
+    if (ids.has(m.id))
+      throw new ConfigError(`${file}: modules[${i}].id: duplicate module id ${JSON.stringify(m.id)}`);
     ids.add(m.id);
     const loadedManifest = pass.loaded.get(i);
     for (const [name, ref] of Object.entries(m.secrets)) {

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { BackoffSchema, HealthSchema, type Manifest, RestartSchema } from "../../manifest/schema.ts";
+import { MODULE_ID_PATTERN } from "../../spi/descriptor.ts";
 
 const ms = (min = 0) => z.number().int().min(min);
 
@@ -10,39 +12,47 @@ export const secretRefSchema = z.union([
 ]);
 export type SecretRef = z.infer<typeof secretRefSchema>;
 
-export const healthSchema = z.strictObject({
-  poll_interval_ms: ms(50).default(5000).describe("Health poll interval"),
-  failure_threshold: z.number().int().min(1).default(3).describe("Consecutive failed polls before a restart"),
-  grace_period_ms: ms().default(10_000).describe("Failed polls are not counted this long after ready"),
-  startup_timeout_ms: ms(100).default(30_000).describe("Handshake to ready must finish within this"),
-});
+/**
+ * Health and restart share their shape, defaults and ranges with the manifest
+ * (src/manifest/schema.ts is the one definition); the config only makes them strict,
+ * because a typo in an operator's config is an error, not a warning.
+ */
+export const healthSchema = z
+  .strictObject(HealthSchema.shape)
+  .describe("Health checking; keys not set here come from the module's manifest, then the defaults");
 
-export const restartSchema = z.strictObject({
-  max_restarts: z.number().int().min(0).default(3).describe("Restarts allowed within window_ms"),
-  window_ms: ms(1).default(600_000).describe("Sliding window of the restart budget"),
-  backoff: z
-    .strictObject({
-      initial_ms: ms().default(500),
-      max_ms: ms().default(30_000),
-      multiplier: z.number().min(1).default(2),
-      jitter: z.number().min(0).max(1).default(0.2),
-    })
-    .prefault({}),
-});
+export const restartSchema = z
+  .strictObject({ ...RestartSchema.shape, backoff: z.strictObject(BackoffSchema.shape).prefault({}) })
+  .describe("Restart budget; keys not set here come from the module's manifest, then the defaults");
 
-export const timeoutsSchema = z.strictObject({
-  invoke_ms: ms(1).default(30_000).describe("Default deadline of one invocation"),
-  drain_ms: ms().default(10_000).describe("How long in-flight work may take during a drain"),
-  shutdown_ms: ms().default(5_000).describe("After Shutdown, how long before SIGKILL"),
-  registration_ms: ms(1).default(60_000).describe("Attached modules must register within this"),
-});
+export const timeoutsSchema = z
+  .strictObject({
+    invoke_ms: ms(1).default(30_000).describe("Default deadline of one invocation"),
+    drain_ms: ms().default(10_000).describe("How long in-flight work may take during a drain"),
+    shutdown_ms: ms().default(5_000).describe("After Shutdown, how long before SIGKILL"),
+    registration_ms: ms(1).default(60_000).describe("Attached modules must register within this"),
+  })
+  .describe("Deadlines of calls to the module, in milliseconds");
 
-const moduleIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must match ^[a-z0-9][a-z0-9._-]{0,63}$");
+const moduleIdSchema = z
+  .string()
+  .regex(MODULE_ID_PATTERN, `must match ${MODULE_ID_PATTERN.source}`)
+  .describe("Module id: the one its descriptor reports and its manifest declares");
 
 const moduleBase = {
   id: moduleIdSchema,
+  manifest: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Path of the module's manifest (relative to this file). Its entrypoint, health and restart apply unless set here; the descriptor is checked against it at launch",
+    ),
   required: z.boolean().default(true).describe("The core is ready only when this module is"),
-  config: z.record(z.string(), z.unknown()).default({}).describe("Module-scoped configuration, sent in Initialize"),
+  config: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .describe("Module-scoped configuration, sent in Initialize"),
   secrets: z.record(z.string(), secretRefSchema).default({}).describe("Secrets this module may resolve"),
   timeouts: timeoutsSchema.prefault({}),
   health: healthSchema.prefault({}),
@@ -52,33 +62,79 @@ const moduleBase = {
     .describe("Attempts for idempotent operations on retryable errors"),
 };
 
-export const supervisedModuleSchema = z.strictObject({
-  ...moduleBase,
-  launch: z.literal("supervised").default("supervised"),
-  command: z.string().min(1).describe("Executable; `node` means the Node.js running the core"),
-  args: z.array(z.string()).default([]),
-  env: z.record(z.string(), z.string()).default({}),
-  inherit_env: z
-    .union([z.boolean(), z.array(z.string())])
-    .default(["PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "TMPDIR"])
-    .describe("Environment variables of the core the module sees: true (all), false (none), or a list"),
-  workdir: z.string().optional(),
-  replicas: z.number().int().min(1).max(64).default(1),
-  restart: restartSchema.prefault({}),
-});
+export const supervisedModuleSchema = z
+  .strictObject({
+    ...moduleBase,
+    launch: z
+      .literal("supervised")
+      .default("supervised")
+      .describe("The core spawns and supervises the module"),
+    command: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Executable; `node` means the Node.js running the core. Required unless `manifest` gives the entrypoint",
+      ),
+    args: z
+      .array(z.string())
+      .default([])
+      .describe("Arguments; default: the manifest's entrypoint.args, else none"),
+    env: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe("Extra environment; merged over the manifest's entrypoint.env"),
+    inherit_env: z
+      .union([z.boolean(), z.array(z.string())])
+      .default(["PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "TMPDIR"])
+      .describe("Environment variables of the core the module sees: true (all), false (none), or a list"),
+    workdir: z
+      .string()
+      .optional()
+      .describe(
+        "Working directory; default: the manifest's entrypoint.workdir, else the manifest's directory",
+      ),
+    replicas: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(1)
+      .describe("Instances to run; requests go to the least busy"),
+    restart: restartSchema.prefault({}),
+  })
+  .describe("A module the core launches (the default)");
 
-export const attachedModuleSchema = z.strictObject({
-  ...moduleBase,
-  launch: z.literal("attached"),
-  replicas: z.number().int().min(1).max(64).default(1).describe("Instances expected to register"),
-});
+export const attachedModuleSchema = z
+  .strictObject({
+    ...moduleBase,
+    launch: z.literal("attached").describe("The module is started elsewhere and registers with the core"),
+    replicas: z.number().int().min(1).max(64).default(1).describe("Instances expected to register"),
+  })
+  .describe("A module started by docker compose or Kubernetes that registers itself");
 
 export const moduleSchema = z.discriminatedUnion("launch", [supervisedModuleSchema, attachedModuleSchema]);
+
+export const securitySchema = z
+  .strictObject({
+    require_signed: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Refuse any module without a manifest whose detached signature (<manifest>.sig) verifies against trusted_signers",
+      ),
+    trusted_signers: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Path of the signer registry (relative to this file); required with require_signed"),
+  })
+  .describe("Module admission: signed manifests");
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\]|localhost)$/;
 
 export const configSchema = z.strictObject({
-  $schema: z.string().optional(),
+  $schema: z.string().optional().describe("JSON Schema reference for editors; ignored"),
   server: z
     .strictObject({
       host: z
@@ -88,36 +144,90 @@ export const configSchema = z.strictObject({
           message:
             "must be a loopback address (127.0.0.1, ::1, localhost): the public endpoints have no authentication yet",
         }),
-      port: z.number().int().min(0).max(65535).default(8080),
-      max_body_bytes: z.number().int().min(1).default(1024 * 1024),
+      port: z.number().int().min(0).max(65535).default(8080).describe("Public port; 0 picks a free one"),
+      max_body_bytes: z
+        .number()
+        .int()
+        .min(1)
+        .default(1024 * 1024)
+        .describe("Largest request body accepted, in bytes"),
     })
-    .prefault({}),
+    .prefault({})
+    .describe("The public HTTP listener (ingress, admin API, /metrics, /healthz, /readyz)"),
   logging: z
     .strictObject({
-      level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
-      format: z.enum(["auto", "json", "pretty"]).default("auto"),
+      level: z
+        .enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
+        .default("info")
+        .describe("Lowest level logged; modules get the same level in Initialize"),
+      format: z
+        .enum(["auto", "json", "pretty"])
+        .default("auto")
+        .describe("auto: pretty on a terminal, JSON lines otherwise"),
     })
-    .prefault({}),
+    .prefault({})
+    .describe("The core's log (modules' output is forwarded into it)"),
   telemetry: z
     .strictObject({
       otlp_endpoint: z.string().default("").describe("OTLP/HTTP traces endpoint; empty disables export"),
-      sample_ratio: z.number().min(0).max(1).default(1),
-      service_name: z.string().default("outrig-core"),
+      sample_ratio: z.number().min(0).max(1).default(1).describe("Fraction of traces sampled, 0 to 1"),
+      service_name: z.string().default("outrig-core").describe("service.name of the core's spans"),
     })
-    .prefault({}),
+    .prefault({})
+    .describe("OpenTelemetry tracing"),
   spi: z
     .strictObject({
-      tcp_listen: z.string().default("").describe("host:port where attached modules reach the SPI; empty: UDS only"),
+      tcp_listen: z
+        .string()
+        .default("")
+        .describe("host:port where attached modules reach the SPI; empty: UDS only"),
+      advertise_address: z
+        .string()
+        .default("")
+        .describe(
+          "host:port attached modules are told to call back on (default: the bound tcp_listen address)",
+        ),
+      tls: z
+        .strictObject({
+          cert_file: z.string().min(1).describe("PEM certificate of the core (server and client)"),
+          key_file: z.string().min(1).describe("PEM private key of the core"),
+          ca_file: z.string().min(1).describe("PEM CA bundle that module certificates must chain to"),
+        })
+        .optional()
+        .describe("mTLS for the TCP SPI listener and for calls to attached modules over TCP"),
       bootstrap_token: secretRefSchema.optional().describe("Credential attached modules register with"),
-      heartbeat_interval_ms: ms(100).default(5000),
+      heartbeat_interval_ms: ms(100)
+        .default(5000)
+        .describe("How often attached modules are told to confirm they are alive"),
     })
-    .prefault({}),
-  modules: z.array(moduleSchema).default([]),
+    .prefault({})
+    .describe("The core's SPI server, which modules call"),
+  security: securitySchema.prefault({}),
+  modules: z.array(moduleSchema).default([]).describe("The modules this core runs"),
 });
 
-export type OutrigConfig = z.infer<typeof configSchema>;
-export type ModuleConfig = z.infer<typeof moduleSchema>;
-export type SupervisedModuleConfig = z.infer<typeof supervisedModuleSchema>;
-export type AttachedModuleConfig = z.infer<typeof attachedModuleSchema>;
+/** A module's manifest as the config loader read and validated it (not a config key). */
+export interface LoadedManifest {
+  /** Absolute path of the manifest file. */
+  path: string;
+  /** Validated, defaults applied. */
+  manifest: Manifest;
+  /** The data as written: what a signature covers. */
+  document: unknown;
+}
+
+/** Config keys of a supervised module that override the manifest's entrypoint. */
+export const ENTRYPOINT_KEYS = ["command", "args", "env", "workdir"] as const;
+
+type ParsedSupervised = z.infer<typeof supervisedModuleSchema>;
+/** After loading, `command` is always set (from the config or the manifest). */
+export type SupervisedModuleConfig = Omit<ParsedSupervised, "command"> & {
+  command: string;
+  loadedManifest?: LoadedManifest;
+};
+export type AttachedModuleConfig = z.infer<typeof attachedModuleSchema> & { loadedManifest?: LoadedManifest };
+export type ModuleConfig = SupervisedModuleConfig | AttachedModuleConfig;
+export type OutrigConfig = Omit<z.infer<typeof configSchema>, "modules"> & { modules: ModuleConfig[] };
+export type SecurityConfig = z.infer<typeof securitySchema>;
 export type HealthConfig = z.infer<typeof healthSchema>;
 export type RestartConfig = z.infer<typeof restartSchema>;

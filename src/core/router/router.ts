@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { envelopeFromPb, fromGrpcError, OutrigError } from "../../errors/index.ts";
 import type { OperationDescriptor } from "../../gen/outrig/module/v1/descriptor_pb.ts";
-import type { InvokeStreamResponse } from "../../gen/outrig/module/v1/module_service_pb.ts";
+import type { InvokeStreamResponse, Usage } from "../../gen/outrig/module/v1/module_service_pb.ts";
 import { MD } from "../../spi/metadata.ts";
-import { SpanKind, type SpanHandle, type Tracing } from "../../telemetry/tracing.ts";
+import { type SpanHandle, SpanKind, type Tracing } from "../../telemetry/tracing.ts";
 import type { CoreMetrics } from "../metrics.ts";
 import type { ModuleInstance } from "../supervisor/instance.ts";
 import type { ModuleGroup } from "../supervisor/module-group.ts";
@@ -14,7 +14,11 @@ import type { Invoker, RouteRequest, RouteResult, StreamEvent } from "../types.t
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Errors that guarantee the module did not run the operation: always safe to send again. */
-const NOT_EXECUTED = new Set(["spi.invoke.draining", "spi.lifecycle.not_initialized", "spi.invoke.overloaded"]);
+const NOT_EXECUTED = new Set([
+  "spi.invoke.draining",
+  "spi.lifecycle.not_initialized",
+  "spi.invoke.overloaded",
+]);
 
 export interface RouterDeps {
   metrics: CoreMetrics;
@@ -55,7 +59,11 @@ export class Router implements Invoker {
     const span = this.deps.tracing.startSpan(`outrig.invoke ${req.moduleId}/${req.operation}`, {
       kind: SpanKind.CLIENT,
       parent,
-      attributes: { "outrig.module.id": req.moduleId, "outrig.operation": req.operation, "outrig.correlation_id": correlationId },
+      attributes: {
+        "outrig.module.id": req.moduleId,
+        "outrig.operation": req.operation,
+        "outrig.correlation_id": correlationId,
+      },
     });
     const timeout = op.timeoutMs || group.config.timeouts.invoke_ms;
     const deadline = Math.min(req.deadline ?? Number.POSITIVE_INFINITY, Date.now() + timeout);
@@ -71,7 +79,12 @@ export class Router implements Invoker {
   #shouldRetry(error: OutrigError, p: Prepared, attempt: number): boolean {
     if (attempt >= p.maxAttempts || Date.now() >= p.deadline) return false;
     if (NOT_EXECUTED.has(error.code)) return true;
-    return p.op.idempotent && error.retryable && error.category === "UNAVAILABLE" && error.code !== "spi.invoke.deadline_exceeded";
+    return (
+      p.op.idempotent &&
+      error.retryable &&
+      error.category === "UNAVAILABLE" &&
+      error.code !== "spi.invoke.deadline_exceeded"
+    );
   }
 
   #finish(error: OutrigError, p: Prepared): OutrigError {
@@ -200,12 +213,14 @@ export class Router implements Invoker {
     };
     req.signal?.addEventListener("abort", onAbort, { once: true });
     let started = false;
-    let expected = 1;
     let terminal = false;
     const violation = (what: string): StreamEvent => {
       terminal = true;
       call.cancel();
-      this.deps.logger.warn({ module_id: p.group.id, instance_id: instance.id, violation: what }, "stream contract broken");
+      this.deps.logger.warn(
+        { module_id: p.group.id, instance_id: instance.id, violation: what },
+        "stream contract broken",
+      );
       const error = OutrigError.fromCode("spi.stream.protocol_violation", { origin: "module" });
       this.#observe(p, "InvokeStream", startedAt, error.code);
       return { type: "error", error: this.#finish(error, p) };
@@ -218,62 +233,49 @@ export class Router implements Invoker {
     };
     try {
       if (req.signal?.aborted) onAbort();
+      const contract = new StreamContract();
+      let broken: string | undefined;
       for await (const message of call as AsyncIterable<InvokeStreamResponse>) {
         if (cancelled) break;
         const event = message.event;
-        switch (event.case) {
-          case "started":
-            if (started) return (yield violation("a second started event")), "done";
-            started = true;
-            yield {
-              type: "started",
-              contentType: event.value.contentType,
-              instanceId: instance.id,
-              correlationId: p.correlationId,
-              traceId: p.span.traceId,
-            };
-            break;
-          case "chunk":
-            if (!started) return (yield violation("a chunk before started")), "done";
-            if (event.value.sequence !== BigInt(expected)) {
-              return (yield violation(`chunk sequence ${event.value.sequence}, expected ${expected}`)), "done";
-            }
-            expected++;
-            if (cancelled) break;
-            yield { type: "chunk", sequence: Number(event.value.sequence), payload: event.value.payload };
-            break;
-          case "end": {
-            if (!started) return (yield violation("end before started")), "done";
-            terminal = true;
-            call.cancel();
-            const usage = event.value.usage;
-            this.#observe(p, "InvokeStream", startedAt, "ok");
-            p.span.end();
-            yield {
-              type: "end",
-              cancelled: event.value.cancelled,
-              usage: {
-                inputTokens: Number(usage?.inputTokens ?? 0n),
-                outputTokens: Number(usage?.outputTokens ?? 0n),
-                counters: Object.fromEntries(Object.entries(usage?.counters ?? {}).map(([k, v]) => [k, Number(v)])),
-              },
-            };
-            return "done";
-          }
-          case "error": {
-            terminal = true;
-            call.cancel();
-            const outrig = OutrigError.fromEnvelope(envelopeFromPb(event.value, "module"));
-            this.#observe(p, "InvokeStream", startedAt, outrig.code);
-            yield { type: "error", error: this.#finish(outrig, p) };
-            return "done";
-          }
-          default:
-            return (yield violation("an empty event")), "done";
+        broken = contract.violation(event);
+        if (broken) break;
+        if (event.case === "started") {
+          started = true;
+          yield {
+            type: "started",
+            contentType: event.value.contentType,
+            instanceId: instance.id,
+            correlationId: p.correlationId,
+            traceId: p.span.traceId,
+          };
+        } else if (event.case === "chunk") {
+          if (cancelled) break;
+          yield { type: "chunk", sequence: Number(event.value.sequence), payload: event.value.payload };
+        } else if (event.case === "end") {
+          terminal = true;
+          call.cancel();
+          this.#observe(p, "InvokeStream", startedAt, "ok");
+          p.span.end();
+          yield { type: "end", cancelled: event.value.cancelled, usage: usageOf(event.value.usage) };
+          return "done";
+        } else if (event.case === "error") {
+          terminal = true;
+          call.cancel();
+          const outrig = OutrigError.fromEnvelope(envelopeFromPb(event.value, "module"));
+          this.#observe(p, "InvokeStream", startedAt, outrig.code);
+          yield { type: "error", error: this.#finish(outrig, p) };
+          return "done";
         }
       }
-      if (cancelled) return (yield cancelledEnd()), "done";
-      return (yield violation("the stream closed without a terminal event")), "done";
+      if (broken) {
+        yield violation(broken);
+      } else if (cancelled) {
+        yield cancelledEnd();
+      } else {
+        yield violation("the stream closed without a terminal event");
+      }
+      return "done";
     } catch (thrown) {
       if (cancelled || req.signal?.aborted) {
         if (!terminal) yield cancelledEnd();
@@ -294,6 +296,43 @@ export class Router implements Invoker {
       this.deps.metrics.inFlight.dec({ module: p.group.id });
     }
   }
+}
+
+/** Holds a module's stream to the contract: `started` first, chunks 1, 2, 3…, then a terminal event. */
+class StreamContract {
+  #started = false;
+  #expected = 1n;
+
+  /** What is wrong with the next event, or undefined when it is allowed. */
+  violation(event: InvokeStreamResponse["event"]): string | undefined {
+    switch (event.case) {
+      case "started":
+        if (this.#started) return "a second started event";
+        this.#started = true;
+        return undefined;
+      case "chunk":
+        if (!this.#started) return "a chunk before started";
+        if (event.value.sequence !== this.#expected) {
+          return `chunk sequence ${event.value.sequence}, expected ${this.#expected}`;
+        }
+        this.#expected++;
+        return undefined;
+      case "end":
+        return this.#started ? undefined : "end before started";
+      case "error":
+        return undefined;
+      default:
+        return "an empty event";
+    }
+  }
+}
+
+function usageOf(usage: Usage | undefined): Extract<StreamEvent, { type: "end" }>["usage"] {
+  return {
+    inputTokens: Number(usage?.inputTokens ?? 0n),
+    outputTokens: Number(usage?.outputTokens ?? 0n),
+    counters: Object.fromEntries(Object.entries(usage?.counters ?? {}).map(([k, v]) => [k, Number(v)])),
+  };
 }
 
 function unavailable(group: ModuleGroup): OutrigError {

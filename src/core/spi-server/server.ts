@@ -41,7 +41,9 @@ export class SpiServer {
     const ref = deps.config.spi.bootstrap_token;
     this.#bootstrap = () => (ref ? resolveSecretRef(ref) : undefined);
     deps.scrubber.add(this.#bootstrap());
-    const moduleAuth = { authorize: (call: { metadata: grpc.Metadata }) => this.#authorizeModule(call.metadata) };
+    const moduleAuth = {
+      authorize: (call: { metadata: grpc.Metadata }) => this.#authorizeModule(call.metadata),
+    };
     addService(this.#server, RegistrationService, this.#registration(), {
       authorize: (call) => this.#authorizeBootstrap(call.metadata),
     });
@@ -61,7 +63,8 @@ export class SpiServer {
   #authorizeModule(metadata: grpc.Metadata): OutrigError | undefined {
     const presented = bearerToken(metadata);
     if (presented === undefined) return OutrigError.fromCode("spi.auth.missing_credential");
-    if (!this.deps.supervisor.credentials.lookup(presented)) return OutrigError.fromCode("spi.auth.invalid_credential");
+    if (!this.deps.supervisor.credentials.lookup(presented))
+      return OutrigError.fromCode("spi.auth.invalid_credential");
     return undefined;
   }
 
@@ -69,7 +72,8 @@ export class SpiServer {
     const presented = bearerToken(metadata);
     if (presented === undefined) return OutrigError.fromCode("spi.auth.missing_credential");
     const expected = this.#bootstrap();
-    if (!expected || !secretsEqual(presented, expected)) return OutrigError.fromCode("spi.auth.invalid_credential");
+    if (!expected || !secretsEqual(presented, expected))
+      return OutrigError.fromCode("spi.auth.invalid_credential");
     return undefined;
   }
 
@@ -78,8 +82,15 @@ export class SpiServer {
       register: (req) => {
         const group = this.deps.supervisor.attached(req.moduleId);
         if (!group) throw OutrigError.fromCode("core.registration.unknown_module");
-        const instanceId = group.register({ instanceId: req.instanceId, address: req.address, coreSecret: req.coreSecret });
-        this.deps.logger.info({ module_id: req.moduleId, instance_id: instanceId, address: req.address }, "module registered");
+        const instanceId = group.register({
+          instanceId: req.instanceId,
+          address: req.address,
+          coreSecret: req.coreSecret,
+        });
+        this.deps.logger.info(
+          { module_id: req.moduleId, instance_id: instanceId, address: req.address },
+          "module registered",
+        );
         return { instanceId, heartbeatIntervalMs: this.deps.config.spi.heartbeat_interval_ms };
       },
       deregister: (req) => {
@@ -139,7 +150,11 @@ export class SpiServer {
       emitAuditEvents: (req, call) => {
         const instance = this.#caller(call.metadata)!;
         if (req.events.length > MAX_AUDIT_BATCH) throw OutrigError.fromCode("core.observability.invalid");
-        const audit = this.deps.logger.child({ audit: true, module_id: instance.moduleId, instance_id: instance.id });
+        const audit = this.deps.logger.child({
+          audit: true,
+          module_id: instance.moduleId,
+          instance_id: instance.id,
+        });
         for (const e of req.events) {
           audit.info(
             {
@@ -159,7 +174,11 @@ export class SpiServer {
   }
 
   /** Listens on the private UDS (mode 0600) and, when configured, on TCP for attached modules. */
-  async listen(socketPath: string, tcpAddress: string, tls?: TlsMaterial): Promise<{ unix: string; tcp?: string }> {
+  async listen(
+    socketPath: string,
+    tcpAddress: string,
+    tls?: TlsMaterial,
+  ): Promise<{ unix: string; tcp?: string }> {
     rmSync(socketPath, { force: true });
     const unix = `unix://${socketPath}`;
     await this.#bind(unix, grpc.ServerCredentials.createInsecure());
@@ -175,7 +194,9 @@ export class SpiServer {
   #bind(address: string, credentials: grpc.ServerCredentials): Promise<number> {
     return new Promise((resolve, reject) =>
       this.#server.bindAsync(address, credentials, (error, port) =>
-        error ? reject(new Error(`cannot listen for the SPI on ${address}: ${error.message}`)) : resolve(port),
+        error
+          ? reject(new Error(`cannot listen for the SPI on ${address}: ${error.message}`))
+          : resolve(port),
       ),
     );
   }

@@ -57,15 +57,21 @@ export class AttachedModule extends ModuleGroup {
   /** Admits a registration and brings the instance up in the background. */
   register(request: { instanceId: string; address: string; coreSecret: string }): string {
     if (this.stopped) throw OutrigError.fromCode("core.lifecycle.shutting_down");
-    if (this.refused !== undefined) throw OutrigError.fromCode("core.registration.refused");
+    if (this.refusal) throw this.refusal;
     if (!INSTANCE_ID.test(request.instanceId)) {
-      throw OutrigError.fromCode("core.registration.invalid", { message: "instance_id is not a valid identifier." });
+      throw OutrigError.fromCode("core.registration.invalid", {
+        message: "instance_id is not a valid identifier.",
+      });
     }
     if (!isModuleAddress(request.address)) {
-      throw OutrigError.fromCode("core.registration.invalid", { message: "address must be unix:///path or host:port." });
+      throw OutrigError.fromCode("core.registration.invalid", {
+        message: "address must be unix:///path or host:port.",
+      });
     }
     if (request.coreSecret.length < 32) {
-      throw OutrigError.fromCode("core.registration.invalid", { message: "core_secret must have at least 32 characters." });
+      throw OutrigError.fromCode("core.registration.invalid", {
+        message: "core_secret must have at least 32 characters.",
+      });
     }
     for (const existing of this.instances) {
       if (existing.id === request.instanceId) this.#drop(existing, "registered again");
@@ -107,11 +113,16 @@ export class AttachedModule extends ModuleGroup {
     this.#registered = true;
     this.lastError = undefined;
     clearTimeout(this.#deadlineTimer);
-    instance.logger.info({ address: instance.address, spi_version: instance.spiVersion }, "attached module instance ready");
+    instance.logger.info(
+      { address: instance.address, spi_version: instance.spiVersion },
+      "attached module instance ready",
+    );
     this.activate(instance);
     instance.startHealthChecks(this.config.health, (reason) => {
       instance.noteError(reason);
-      this.noteError(`attached instance ${instance.id} is unhealthy (${reason}); waiting for it to register again`);
+      this.noteError(
+        `attached instance ${instance.id} is unhealthy (${reason}); waiting for it to register again`,
+      );
       this.#drop(instance, reason);
     });
   }

@@ -7,7 +7,11 @@ export interface BackoffPolicy {
 }
 
 /** Delay before restart number `attempt` (1-based): exponential, capped, with jitter. */
-export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  policy: BackoffPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   const exponential = policy.initial_ms * policy.multiplier ** Math.max(0, attempt - 1);
   const capped = Math.min(policy.max_ms, exponential);
   const spread = capped * policy.jitter;

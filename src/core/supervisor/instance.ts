@@ -1,10 +1,14 @@
-import { toJson } from "@bufbuild/protobuf";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { toJson } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import { fromGrpcError } from "../../errors/index.ts";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../gen/grpc/health/v1/health_pb.ts";
-import { DeploymentMode, type ModuleDescriptor, ModuleDescriptorSchema } from "../../gen/outrig/module/v1/descriptor_pb.ts";
+import {
+  DeploymentMode,
+  type ModuleDescriptor,
+  ModuleDescriptorSchema,
+} from "../../gen/outrig/module/v1/descriptor_pb.ts";
 import { ModuleService, ModuleState as ModuleStatePb } from "../../gen/outrig/module/v1/module_service_pb.ts";
 import { formatIssues, validateDescriptor, WIRING_PROBE_OPERATION } from "../../spi/descriptor.ts";
 import { H2ServiceClient } from "../../spi/h2/client.ts";
@@ -17,7 +21,13 @@ import type { ErrorNote, InstanceState, InstanceStatus } from "../types.ts";
 import type { ExitInfo } from "./process-launch.ts";
 
 /** The steps of the start sequence after the handshake, in order. */
-export const BRING_UP_STEPS = ["descriptor", "spi-negotiation", "initialize", "health", "proof-of-wiring"] as const;
+export const BRING_UP_STEPS = [
+  "descriptor",
+  "spi-negotiation",
+  "initialize",
+  "health",
+  "proof-of-wiring",
+] as const;
 export type BringUpStep = (typeof BRING_UP_STEPS)[number];
 
 /** A start that failed for a reason worth showing the operator as is. */
@@ -231,8 +241,12 @@ export class ModuleInstance {
         { deadline: callDeadline() },
       ),
     );
-    if (init.state === ModuleStatePb.DEGRADED) this.condition = { code: "module.initialize.degraded", reason: init.message };
-    done(init.state === ModuleStatePb.DEGRADED ? `DEGRADED: ${init.message}` : ModuleStatePb[init.state], "health");
+    if (init.state === ModuleStatePb.DEGRADED)
+      this.condition = { code: "module.initialize.degraded", reason: init.message };
+    done(
+      init.state === ModuleStatePb.DEGRADED ? `DEGRADED: ${init.message}` : ModuleStatePb[init.state],
+      "health",
+    );
 
     await step("waiting for SERVING", () => this.#waitServing(deadline));
     done("SERVING", "proof-of-wiring");
@@ -308,7 +322,8 @@ export class ModuleInstance {
           // A slow answer is not a dead module: allow at least a second, at most five.
           { deadline: Date.now() + Math.max(1000, Math.min(config.poll_interval_ms, 5000)) },
         );
-        if (res.status !== Serving.SERVING && this.state !== "draining") failure = `health is ${Serving[res.status]}`;
+        if (res.status !== Serving.SERVING && this.state !== "draining")
+          failure = `health is ${Serving[res.status]}`;
       } catch (error) {
         failure = `health check failed: ${fromGrpcError(error, "module").code}`;
       }
@@ -373,7 +388,11 @@ export class ModuleInstance {
     await this.waitIdle(deadlineMs);
     if (this.client) {
       await this.client
-        .unary("drain", { deadlineMs: Math.max(1, deadline - Date.now()), reason }, { deadline: deadline + 1000 })
+        .unary(
+          "drain",
+          { deadlineMs: Math.max(1, deadline - Date.now()), reason },
+          { deadline: deadline + 1000 },
+        )
         .catch((error) => this.logger.debug({ code: fromGrpcError(error).code }, "drain call failed"));
     }
   }
@@ -418,4 +437,3 @@ export class ModuleInstance {
     return `module ${JSON.stringify(this.moduleId)} (instance ${this.id})`;
   }
 }
-

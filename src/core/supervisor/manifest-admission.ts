@@ -18,7 +18,10 @@ import type { BringUpHooks } from "./instance.ts";
  * the module may start. A module without a manifest is refused too: under
  * require_signed nothing runs that an operator has not signed. Never rejects.
  */
-export async function signatureRefusal(config: ModuleConfig, trust: TrustedSigners): Promise<OutrigError | undefined> {
+export async function signatureRefusal(
+  config: ModuleConfig,
+  trust: TrustedSigners,
+): Promise<OutrigError | undefined> {
   const loaded = config.loadedManifest;
   if (!loaded) {
     return signatureFailureError({

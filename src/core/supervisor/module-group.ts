@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
+import type { OutrigError } from "../../errors/index.ts";
+import type { ModuleConfig } from "../config/schema.ts";
 import type { CoreMetrics } from "../metrics.ts";
 import type { SecretScrubber } from "../secrets.ts";
-import type { ModuleConfig } from "../config/schema.ts";
 import type { ErrorNote, ModuleState, ModuleStatus } from "../types.ts";
 import type { CredentialRegistry } from "./credentials.ts";
 import type { InitializeParams, ModuleInstance } from "./instance.ts";
@@ -13,7 +14,10 @@ export interface GroupDeps {
   scrubber: SecretScrubber;
   credentials: CredentialRegistry;
   /** Parameters of Initialize that do not depend on the instance. */
-  initialize: (moduleId: string, deployment: "supervised" | "attached") => Omit<InitializeParams, "moduleCredential">;
+  initialize: (
+    moduleId: string,
+    deployment: "supervised" | "attached",
+  ) => Omit<InitializeParams, "moduleCredential">;
   /** mTLS material for calls to modules over TCP, when configured. */
   tls?: import("../../spi/tls.ts").TlsMaterial;
 }
@@ -28,6 +32,8 @@ export abstract class ModuleGroup {
   lastError: ErrorNote | undefined;
   /** Why the module was refused before any launch (security policy); it stays failed. */
   refused: string | undefined;
+  /** The refusal as an error: what a restart, upgrade or registration of it gets. */
+  refusal: OutrigError | undefined;
   protected stopped = false;
   #routable: ModuleInstance[] = [];
   #cursor = 0;
@@ -60,7 +66,8 @@ export abstract class ModuleGroup {
   }
 
   /** Refuses the module before it starts: failed for good, never launched, logged as an error. */
-  refuse(reason: string): void {
+  refuse(error: OutrigError, reason: string): void {
+    this.refusal = error;
     this.refused = reason;
     this.noteError(reason, "error");
     this.refresh();
@@ -130,7 +137,8 @@ export abstract class ModuleGroup {
     }
     if (this.failedForGood) return "failed";
     if (this.waiting) return "waiting";
-    if ([...this.instances].every((i) => i.state === "starting" || i.state === "initializing")) return "starting";
+    if ([...this.instances].every((i) => i.state === "starting" || i.state === "initializing"))
+      return "starting";
     return "unavailable";
   }
 

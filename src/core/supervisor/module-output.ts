@@ -2,7 +2,14 @@ import type { Logger } from "pino";
 import type { OutputSink } from "./process-launch.ts";
 
 const LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal"]);
-const PINO_NUMERIC: Record<number, string> = { 10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal" };
+const PINO_NUMERIC: Record<number, string> = {
+  10: "trace",
+  20: "debug",
+  30: "info",
+  40: "warn",
+  50: "error",
+  60: "fatal",
+};
 const OWN_FIELDS = new Set(["level", "time", "msg", "pid", "hostname", "v", "module_id", "instance_id"]);
 
 /**
@@ -18,10 +25,12 @@ export function forwardModuleOutput(logger: Logger): OutputSink {
         try {
           const entry = JSON.parse(line) as Record<string, unknown>;
           const raw = entry.level;
-          const level = typeof raw === "number" ? PINO_NUMERIC[raw] : typeof raw === "string" ? raw : undefined;
+          const level =
+            typeof raw === "number" ? PINO_NUMERIC[raw] : typeof raw === "string" ? raw : undefined;
           const fields: Record<string, unknown> = { stream };
           for (const [k, v] of Object.entries(entry)) if (!OWN_FIELDS.has(k)) fields[k] = v;
-          const method = level && LEVELS.has(level) ? (level as "info") : stream === "stderr" ? "warn" : "info";
+          const method =
+            level && LEVELS.has(level) ? (level as "info") : stream === "stderr" ? "warn" : "info";
           logger[method](fields, typeof entry.msg === "string" ? entry.msg : "");
           return;
         } catch {

@@ -2,7 +2,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { lstatSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { ENV, MODULE_COOKIE_VALUE } from "../../spi/env.ts";
-import { HandshakeError, MAX_HANDSHAKE_LINE, parseHandshake, quoteLine, unixSocketPath } from "../../spi/handshake.ts";
+import {
+  type HandshakeError,
+  MAX_HANDSHAKE_LINE,
+  parseHandshake,
+  quoteLine,
+  unixSocketPath,
+} from "../../spi/handshake.ts";
 import { SUPPORTED_SPI_VERSIONS } from "../../spi/versions.ts";
 
 export interface LaunchSpec {
@@ -37,11 +43,18 @@ export interface LaunchedProcess {
 export class LaunchError extends Error {
   override name = "LaunchError";
   constructor(
-    readonly reason: "spawn_failed" | "handshake_invalid" | "handshake_timeout" | "exited_early" | "socket_insecure",
+    readonly reason:
+      | "spawn_failed"
+      | "handshake_invalid"
+      | "handshake_timeout"
+      | "exited_early"
+      | "socket_insecure",
     message: string,
   ) {
     super(message);
   }
+  /** Settles when the (killed) process has exited, for callers that must see it gone. */
+  exited: Promise<ExitInfo> | undefined;
 }
 
 export interface OutputSink {
@@ -59,7 +72,11 @@ function describeExit(exit: ExitInfo): string {
  * Spawns a module in its own process group, with the launch contract in its
  * environment and a stdin pipe as its lifeline, and waits for the handshake line.
  */
-export async function launchModule(spec: LaunchSpec, sink: OutputSink, onSpawn: (pid: number) => void): Promise<LaunchedProcess> {
+export async function launchModule(
+  spec: LaunchSpec,
+  sink: OutputSink,
+  onSpawn: (pid: number) => void,
+): Promise<LaunchedProcess> {
   const who = `module ${JSON.stringify(spec.moduleId)} (instance ${spec.instanceId})`;
   const env: Record<string, string> = {
     ...spec.env,
@@ -84,7 +101,9 @@ export async function launchModule(spec: LaunchSpec, sink: OutputSink, onSpawn: 
     throw new LaunchError("spawn_failed", `${who} could not be started: ${(error as Error).message}`);
   }
   child.stdin?.on("error", () => {});
-  const exited = new Promise<ExitInfo>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<ExitInfo>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
   if (child.pid !== undefined) onSpawn(child.pid);
 
@@ -96,7 +115,8 @@ export async function launchModule(spec: LaunchSpec, sink: OutputSink, onSpawn: 
     if (stderrTail.length > STDERR_TAIL) stderrTail.shift();
     sink.line("stderr", bounded);
   });
-  const tail = () => (stderrTail.length ? `; last stderr: ${stderrTail.slice(-3).map(quoteLine).join(" | ")}` : "");
+  const tail = () =>
+    stderrTail.length ? `; last stderr: ${stderrTail.slice(-3).map(quoteLine).join(" | ")}` : "";
 
   const stdout = createInterface({ input: child.stdout!, crlfDelay: Number.POSITIVE_INFINITY });
   let handshakeLine: ((line: string) => void) | undefined;
@@ -150,6 +170,7 @@ export async function launchModule(spec: LaunchSpec, sink: OutputSink, onSpawn: 
     return { child, pid: child.pid!, address, exited };
   } catch (error) {
     killGroup(child, "SIGKILL");
+    if (error instanceof LaunchError && child.pid !== undefined) error.exited = exited;
     throw error;
   } finally {
     clearTimeout(timer);
@@ -180,7 +201,10 @@ function checkSocket(who: string, assigned: string, announced: string): void {
     );
   }
   if (typeof process.getuid === "function" && stat.uid !== process.getuid()) {
-    throw new LaunchError("socket_insecure", `${who}: socket ${path} is owned by uid ${stat.uid}, not the core's`);
+    throw new LaunchError(
+      "socket_insecure",
+      `${who}: socket ${path} is owned by uid ${stat.uid}, not the core's`,
+    );
   }
 }
 

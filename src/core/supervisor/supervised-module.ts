@@ -5,12 +5,12 @@ import type { SupervisedModuleConfig } from "../config/schema.ts";
 import type { ModuleStatus, UpgradeSpec } from "../types.ts";
 import { backoffDelay } from "./backoff.ts";
 import { ModuleInstance, StartError } from "./instance.ts";
+import { manifestHooks } from "./manifest-admission.ts";
 import { type GroupDeps, ModuleGroup } from "./module-group.ts";
+import { forwardModuleOutput } from "./module-output.ts";
 import { type ExitInfo, killGroup, LaunchError, launchModule } from "./process-launch.ts";
 import type { Reaper } from "./reaper.ts";
 import { RestartBudget } from "./restart-budget.ts";
-import { manifestHooks } from "./manifest-admission.ts";
-import { forwardModuleOutput } from "./module-output.ts";
 
 interface LaunchCommand {
   command: string;
@@ -41,11 +41,14 @@ export function resolveCommand(command: string): string {
 }
 
 /** The module's environment: what it inherits from the core, then its own variables. */
-export function moduleEnv(config: Pick<SupervisedModuleConfig, "inherit_env" | "env">): Record<string, string> {
+export function moduleEnv(
+  config: Pick<SupervisedModuleConfig, "inherit_env" | "env">,
+): Record<string, string> {
   const inherited: Record<string, string> = {};
   if (config.inherit_env === true) Object.assign(inherited, process.env);
   else if (Array.isArray(config.inherit_env)) {
-    for (const name of config.inherit_env) if (process.env[name] !== undefined) inherited[name] = process.env[name];
+    for (const name of config.inherit_env)
+      if (process.env[name] !== undefined) inherited[name] = process.env[name];
   }
   return { ...inherited, ...config.env };
 }
@@ -117,7 +120,8 @@ export class SupervisedModule extends ModuleGroup {
       const message = (error as Error).message;
       const permanent =
         (error instanceof StartError && error.permanent) ||
-        (error instanceof LaunchError && (error.reason === "handshake_invalid" || error.reason === "socket_insecure"));
+        (error instanceof LaunchError &&
+          (error.reason === "handshake_invalid" || error.reason === "socket_insecure"));
       if (permanent) {
         slot.failed = message;
         this.noteError(`${message}; not restarting`, "error");
@@ -174,6 +178,7 @@ export class SupervisedModule extends ModuleGroup {
         this.id,
         { ...this.deps.initialize(this.id, "supervised"), moduleCredential: instance.moduleCredential },
         startDeadline,
+        manifestHooks(this.config.loadedManifest),
       );
     } catch (error) {
       instance.noteError((error as Error).message);
@@ -184,7 +189,10 @@ export class SupervisedModule extends ModuleGroup {
       this.forget(instance);
       throw error;
     }
-    instance.logger.info({ pid: instance.pid, spi_version: instance.spiVersion, generation }, "module instance ready");
+    instance.logger.info(
+      { pid: instance.pid, spi_version: instance.spiVersion, generation },
+      "module instance ready",
+    );
     instance.startHealthChecks(this.config.health, (reason) => {
       instance.noteError(reason);
       instance.logger.warn({ reason }, "module instance unhealthy; restarting it");
@@ -224,9 +232,15 @@ export class SupervisedModule extends ModuleGroup {
     }
     slot.consecutiveFailures++;
     this.#restartsTotal++;
-    this.deps.metrics.restarts.inc({ module: this.id, reason: reason.startsWith("killed") ? "killed" : "exited" });
+    this.deps.metrics.restarts.inc({
+      module: this.id,
+      reason: reason.startsWith("killed") ? "killed" : "exited",
+    });
     const delay = backoffDelay(this.config.restart.backoff, slot.consecutiveFailures);
-    this.deps.logger.info({ module_id: this.id, delay_ms: delay, used: slot.budget.used }, "restarting module instance");
+    this.deps.logger.info(
+      { module_id: this.id, delay_ms: delay, used: slot.budget.used },
+      "restarting module instance",
+    );
     slot.timer = setTimeout(() => void this.#fill(slot), delay);
     this.refresh();
   }
@@ -244,6 +258,8 @@ export class SupervisedModule extends ModuleGroup {
   async replaceAll(spec: UpgradeSpec, reason: string): Promise<void> {
     if (this.#busy) throw OutrigError.fromCode("core.admin.conflict");
     if (this.stopped) throw OutrigError.fromCode("core.lifecycle.shutting_down");
+    // A refused module stays refused: no restart or upgrade launches it.
+    if (this.refusal) throw this.refusal;
     this.#busy = true;
     try {
       const next: LaunchCommand = {
@@ -252,11 +268,15 @@ export class SupervisedModule extends ModuleGroup {
         env: spec.env ? { ...this.#spec.env, ...spec.env } : this.#spec.env,
       };
       const generation = this.#generation + 1;
-      const started = await Promise.allSettled(this.#slots.map((slot) => this.#launch(next, generation, slot)));
+      const started = await Promise.allSettled(
+        this.#slots.map((slot) => this.#launch(next, generation, slot)),
+      );
       const failure = started.find((r) => r.status === "rejected");
       if (failure) {
         await Promise.all(
-          started.flatMap((r) => (r.status === "fulfilled" ? [this.#retire(r.value, `${reason} aborted`)] : [])),
+          started.flatMap((r) =>
+            r.status === "fulfilled" ? [this.#retire(r.value, `${reason} aborted`)] : [],
+          ),
         );
         const message = `${reason} of ${this.id} failed; the previous version keeps serving: ${(failure.reason as Error).message}`;
         this.noteError(message, "error");
@@ -288,7 +308,9 @@ export class SupervisedModule extends ModuleGroup {
   async replaceInstance(instanceId: string): Promise<void> {
     const slot = this.#slots.find((s) => s.instance?.id === instanceId);
     if (!slot?.instance) {
-      throw OutrigError.fromCode("core.admin.instance_not_found", { message: `No instance ${instanceId} in ${this.id}.` });
+      throw OutrigError.fromCode("core.admin.instance_not_found", {
+        message: `No instance ${instanceId} in ${this.id}.`,
+      });
     }
     if (this.#busy) throw OutrigError.fromCode("core.admin.conflict");
     this.#busy = true;
@@ -312,9 +334,14 @@ export class SupervisedModule extends ModuleGroup {
     await instance.drain(this.config.timeouts.drain_ms, reason);
     await instance.shutdown(this.config.timeouts.shutdown_ms);
     const exited = instance.exited ?? Promise.resolve(undefined);
-    const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), this.config.timeouts.shutdown_ms).unref());
+    const timeout = new Promise<"timeout">((r) =>
+      setTimeout(() => r("timeout"), this.config.timeouts.shutdown_ms).unref(),
+    );
     if ((await Promise.race([exited, timeout])) === "timeout" && instance.child) {
-      instance.logger.warn({ deadline_ms: this.config.timeouts.shutdown_ms }, "module did not exit in time; killing it");
+      instance.logger.warn(
+        { deadline_ms: this.config.timeouts.shutdown_ms },
+        "module did not exit in time; killing it",
+      );
       killGroup(instance.child, "SIGKILL");
       await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
     }

@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { OutrigError } from "../../errors/index.ts";
+import type { TrustedSigners } from "../../manifest/index.ts";
 import type { OutrigConfig } from "../config/schema.ts";
 import type { CoreMetrics } from "../metrics.ts";
 import type { SecretScrubber } from "../secrets.ts";
 import type { ModuleAdmin, ModuleStatus, Readiness, UpgradeSpec } from "../types.ts";
-import type { TrustedSigners } from "../../manifest/index.ts";
 import { AttachedModule } from "./attached-module.ts";
 import { CredentialRegistry } from "./credentials.ts";
 import { refusalMessage, signatureRefusal } from "./manifest-admission.ts";
@@ -75,7 +75,7 @@ export class Supervisor implements ModuleAdmin {
     await Promise.all(
       [...this.#groups.values()].map(async (group) => {
         const refusal = await signatureRefusal(group.config, trust);
-        if (refusal) group.refuse(refusalMessage(refusal));
+        if (refusal) group.refuse(refusal, refusalMessage(refusal));
       }),
     );
   }

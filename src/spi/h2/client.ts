@@ -4,7 +4,7 @@
  * session per target, reconnected on demand; deadlines as grpc-timeout plus a local
  * timer; cancellation as RST_STREAM(CANCEL); errors shaped like grpc-js's.
  */
-import { connect as netConnect } from "node:net";
+
 import {
   type ClientHttp2Session,
   type ClientHttp2Stream,
@@ -13,14 +13,37 @@ import {
   type IncomingHttpHeaders,
   type SecureClientSessionOptions,
 } from "node:http2";
-import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { connect as netConnect } from "node:net";
+import type {
+  DescMessage,
+  DescMethod,
+  DescService,
+  MessageInitShape,
+  MessageShape,
+} from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { unixSocketPath } from "../handshake.ts";
-import { Code, decodeGrpcMessage, encodeTimeout, FrameError, frame, MessageReader, WireMetadata } from "./wire.ts";
+import {
+  Code,
+  decodeGrpcMessage,
+  encodeTimeout,
+  type FrameError,
+  frame,
+  MessageReader,
+  WireMetadata,
+} from "./wire.ts";
 
 type Methods<S extends DescService> = S["method"];
-type In<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends { input: infer I extends DescMessage } ? I : never;
-type Out<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends { output: infer O extends DescMessage } ? O : never;
+type In<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends {
+  input: infer I extends DescMessage;
+}
+  ? I
+  : never;
+type Out<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends {
+  output: infer O extends DescMessage;
+}
+  ? O
+  : never;
 
 /** A failed call: the same shape as grpc-js's ServiceError, so fromGrpcError reads both. */
 export class ClientError extends Error {
@@ -115,7 +138,11 @@ function exchange(
   };
   const deadline = options.deadline === undefined ? undefined : Number(options.deadline);
   if (deadline !== undefined && deadline - Date.now() <= 0) {
-    end({ code: Code.DEADLINE_EXCEEDED, message: "deadline exceeded before the call started", metadata: new WireMetadata() });
+    end({
+      code: Code.DEADLINE_EXCEEDED,
+      message: "deadline exceeded before the call started",
+      metadata: new WireMetadata(),
+    });
     return undefined;
   }
   if (options.signal?.aborted) {
@@ -166,7 +193,11 @@ function exchange(
   stream.on("response", (hdrs) => {
     const httpStatus = Number(hdrs[":status"]);
     if (httpStatus !== 200) {
-      status = { code: codeForHttpStatus(httpStatus), message: `HTTP status ${httpStatus}`, metadata: new WireMetadata() };
+      status = {
+        code: codeForHttpStatus(httpStatus),
+        message: `HTTP status ${httpStatus}`,
+        metadata: new WireMetadata(),
+      };
       return;
     }
     status = readStatus(hdrs); // trailers-only response
@@ -181,13 +212,29 @@ function exchange(
     }
   });
   stream.on("trailers", (hdrs) => {
-    status = readStatus(hdrs) ?? { code: Code.INTERNAL, message: "trailers without grpc-status", metadata: new WireMetadata() };
+    status = readStatus(hdrs) ?? {
+      code: Code.INTERNAL,
+      message: "trailers without grpc-status",
+      metadata: new WireMetadata(),
+    };
   });
   stream.on("error", () => {});
   stream.on("close", () => {
-    if (why === "deadline") return end({ code: Code.DEADLINE_EXCEEDED, message: "deadline exceeded", metadata: new WireMetadata() });
-    if (why === "cancelled") return end({ code: Code.CANCELLED, message: "cancelled", metadata: new WireMetadata() });
-    end(status ?? { code: Code.UNAVAILABLE, message: `stream closed (${stream.rstCode ?? "no status"})`, metadata: new WireMetadata() });
+    if (why === "deadline")
+      return end({
+        code: Code.DEADLINE_EXCEEDED,
+        message: "deadline exceeded",
+        metadata: new WireMetadata(),
+      });
+    if (why === "cancelled")
+      return end({ code: Code.CANCELLED, message: "cancelled", metadata: new WireMetadata() });
+    end(
+      status ?? {
+        code: Code.UNAVAILABLE,
+        message: `stream closed (${stream.rstCode ?? "no status"})`,
+        metadata: new WireMetadata(),
+      },
+    );
   });
   stream.end(frame(toBinary(method.input, create(method.input, request as MessageInitShape<DescMessage>))));
   return stream;
@@ -228,7 +275,8 @@ export class ClientStream<T> implements AsyncIterable<T> {
         }
         const outcome = this.#outcome;
         if (outcome) {
-          if (outcome.code !== Code.OK) throw new ClientError(outcome.code, outcome.message, outcome.metadata);
+          if (outcome.code !== Code.OK)
+            throw new ClientError(outcome.code, outcome.message, outcome.metadata);
           return;
         }
         await new Promise<void>((resolve) => {
@@ -273,18 +321,29 @@ export class H2ServiceClient<S extends DescService> {
     return new Promise((resolve, reject) => {
       let response: MessageShape<Out<S, K>> | undefined;
       let count = 0;
-      exchange(this.channel, method, request, this.#metadata(), options, this.#max, (bytes) => {
-        count++;
-        try {
-          response = fromBinary(method.output, bytes) as MessageShape<Out<S, K>>;
-        } catch {
-          response = undefined;
-        }
-      }, (outcome) => {
-        if (outcome.code !== Code.OK) return reject(new ClientError(outcome.code, outcome.message, outcome.metadata));
-        if (count !== 1 || !response) return reject(new ClientError(Code.INTERNAL, `expected one response message, got ${count}`));
-        resolve(response);
-      });
+      exchange(
+        this.channel,
+        method,
+        request,
+        this.#metadata(),
+        options,
+        this.#max,
+        (bytes) => {
+          count++;
+          try {
+            response = fromBinary(method.output, bytes) as MessageShape<Out<S, K>>;
+          } catch {
+            response = undefined;
+          }
+        },
+        (outcome) => {
+          if (outcome.code !== Code.OK)
+            return reject(new ClientError(outcome.code, outcome.message, outcome.metadata));
+          if (count !== 1 || !response)
+            return reject(new ClientError(Code.INTERNAL, `expected one response message, got ${count}`));
+          resolve(response);
+        },
+      );
     });
   }
 
@@ -306,7 +365,11 @@ export class H2ServiceClient<S extends DescService> {
         try {
           out.push(fromBinary(method.output, bytes) as MessageShape<Out<S, K>>);
         } catch {
-          out.finish({ code: Code.INTERNAL, message: "undecodable response message", metadata: new WireMetadata() });
+          out.finish({
+            code: Code.INTERNAL,
+            message: "undecodable response message",
+            metadata: new WireMetadata(),
+          });
           out.cancel();
         }
       },

@@ -4,19 +4,26 @@
  * methods of protobuf-es services, with deadlines (grpc-timeout), cancellation
  * (RST_STREAM), flow control, and errors as google.rpc.Status details.
  */
+
+import { EventEmitter } from "node:events";
 import { chmodSync, rmSync } from "node:fs";
 import {
   constants,
   createSecureServer,
   createServer,
-  type Http2Server,
   type Http2SecureServer,
+  type Http2Server,
   type IncomingHttpHeaders,
   type SecureServerOptions,
   type ServerHttp2Stream,
 } from "node:http2";
-import { EventEmitter } from "node:events";
-import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type {
+  DescMessage,
+  DescMethod,
+  DescService,
+  MessageInitShape,
+  MessageShape,
+} from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { grpcStatusFor, OutrigError, toOutrigError } from "../../errors/index.ts";
 import { unixSocketPath } from "../handshake.ts";
@@ -24,7 +31,7 @@ import {
   Code,
   decodeTimeout,
   encodeGrpcMessage,
-  FrameError,
+  type FrameError,
   frame,
   GRPC_CONTENT_TYPE,
   MessageReader,
@@ -32,8 +39,16 @@ import {
 } from "./wire.ts";
 
 type Methods<S extends DescService> = S["method"];
-type In<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends { input: infer I extends DescMessage } ? I : never;
-type Out<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends { output: infer O extends DescMessage } ? O : never;
+type In<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends {
+  input: infer I extends DescMessage;
+}
+  ? I
+  : never;
+type Out<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends {
+  output: infer O extends DescMessage;
+}
+  ? O
+  : never;
 
 /** One call as a handler sees it (a subset of grpc-js's server call, so handlers port over). */
 export class ServerCall<Res = unknown> extends EventEmitter {
@@ -143,7 +158,12 @@ export class H2GrpcServer {
         if (this.#socketPath) {
           chmodSync(this.#socketPath, 0o600);
           resolve(address);
-        } else resolve(typeof bound === "object" && bound ? `${address.slice(0, address.lastIndexOf(":"))}:${bound.port}` : address);
+        } else
+          resolve(
+            typeof bound === "object" && bound
+              ? `${address.slice(0, address.lastIndexOf(":"))}:${bound.port}`
+              : address,
+          );
       };
       const path = unixSocketPath(address);
       if (path) {
@@ -179,7 +199,10 @@ export class H2GrpcServer {
       return;
     }
     const route = this.#routes.get(headers[":path"] ?? "");
-    if (!route) return trailersOnly(stream, Code.UNIMPLEMENTED, `unknown method ${headers[":path"] ?? ""}`);
+    if (!route) {
+      trailersOnly(stream, Code.UNIMPLEMENTED, `unknown method ${headers[":path"] ?? ""}`);
+      return;
+    }
     this.#streams.add(stream);
     stream.once("close", () => this.#streams.delete(stream));
 
@@ -224,16 +247,25 @@ export class H2GrpcServer {
       finish(status.code, status.message, status.details);
     };
     if (deadline !== undefined) {
-      timer = setTimeout(() => {
-        call.cancel();
-        finish(Code.DEADLINE_EXCEEDED, "deadline exceeded");
-        stream.close(constants.NGHTTP2_CANCEL);
-      }, Math.max(0, deadline - Date.now()));
+      timer = setTimeout(
+        () => {
+          call.cancel();
+          finish(Code.DEADLINE_EXCEEDED, "deadline exceeded");
+          stream.close(constants.NGHTTP2_CANCEL);
+        },
+        Math.max(0, deadline - Date.now()),
+      );
     }
 
     const denied = route.options.authorize?.(call, method);
-    if (denied) return fail(denied);
-    if (!route.handler) return fail(OutrigError.fromCode("spi.method.unimplemented"));
+    if (denied) {
+      fail(denied);
+      return;
+    }
+    if (!route.handler) {
+      fail(OutrigError.fromCode("spi.method.unimplemented"));
+      return;
+    }
 
     const reader = new MessageReader(this.#maxMessageBytes);
     const messages: Buffer[] = [];
@@ -261,24 +293,29 @@ export class H2GrpcServer {
       if (method.methodKind === "unary") {
         Promise.resolve()
           .then(() => handler(request, call))
-          .then(
-            (response) => {
-              if (finished) return;
-              writeMessage(response);
-              finish(Code.OK, "");
-            },
-            fail,
-          );
+          .then((response) => {
+            if (finished) return;
+            writeMessage(response);
+            finish(Code.OK, "");
+          }, fail);
       } else {
         Promise.resolve()
           .then(() => handler(request, call))
-          .then(() => finish(Code.OK, ""), (error) => (call.cancelled ? undefined : fail(error)));
+          .then(
+            () => finish(Code.OK, ""),
+            (error) => (call.cancelled ? undefined : fail(error)),
+          );
       }
     });
   }
 }
 
-function trailersOnly(stream: ServerHttp2Stream, status: number, message: string, extra: Record<string, string> = {}): void {
+function trailersOnly(
+  stream: ServerHttp2Stream,
+  status: number,
+  message: string,
+  extra: Record<string, string> = {},
+): void {
   if (stream.destroyed || stream.headersSent) return;
   stream.respond(
     {

@@ -50,7 +50,9 @@ export class WireMetadata {
   toHeaders(into: Record<string, string | string[]> = {}): Record<string, string | string[]> {
     if (this.#raw) for (const key of Object.keys(this.#raw)) this.get(key);
     for (const [key, values] of this.#map) {
-      const encoded = values.map((v) => (typeof v === "string" ? v : v.toString("base64").replace(/=+$/, "")));
+      const encoded = values.map((v) =>
+        typeof v === "string" ? v : v.toString("base64").replace(/=+$/, ""),
+      );
       into[key] = encoded.length === 1 ? encoded[0]! : encoded;
     }
     return into;
@@ -118,7 +120,14 @@ export class MessageReader {
   }
 }
 
-const TIMEOUT_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+const TIMEOUT_UNITS: Record<string, number> = {
+  H: 3_600_000,
+  M: 60_000,
+  S: 1000,
+  m: 1,
+  u: 0.001,
+  n: 0.000001,
+};
 
 /** `grpc-timeout` for a duration: at most 8 digits, the finest unit that fits. */
 export function encodeTimeout(ms: number): string {
@@ -139,7 +148,10 @@ export function decodeTimeout(value: string | undefined): number | undefined {
 export function encodeGrpcMessage(message: string): string {
   let out = "";
   for (const byte of Buffer.from(message, "utf8")) {
-    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+    out +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;
 }
@@ -147,7 +159,10 @@ export function encodeGrpcMessage(message: string): string {
 export function decodeGrpcMessage(value: string | undefined): string {
   if (!value) return "";
   try {
-    return Buffer.from(value.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16))), "latin1").toString("utf8");
+    return Buffer.from(
+      value.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16))),
+      "latin1",
+    ).toString("utf8");
   } catch {
     return value;
   }
