@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+
 /** Jest runs the TypeScript sources through swc as native ES modules. */
 export default {
   testEnvironment: "node",
@@ -15,7 +17,7 @@ export default {
   moduleNameMapper: {
     "^outrig/(sdk|errors|spi|smoke)$": "<rootDir>/src/$1/index.ts",
   },
-  roots: ["<rootDir>/src", "<rootDir>/test", "<rootDir>/modules", "<rootDir>/conformance"],
+  roots: ["src", "test", "modules", "conformance"].filter((dir) => existsSync(dir)).map((dir) => `<rootDir>/${dir}`),
   testMatch: ["**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
   testTimeout: 30000,
