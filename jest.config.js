@@ -17,7 +17,9 @@ export default {
   moduleNameMapper: {
     "^outrig/(sdk|errors|spi|smoke)$": "<rootDir>/src/$1/index.ts",
   },
-  roots: ["src", "test", "modules", "conformance"].filter((dir) => existsSync(dir)).map((dir) => `<rootDir>/${dir}`),
+  roots: ["src", "test", "modules", "conformance"]
+    .filter((dir) => existsSync(dir))
+    .map((dir) => `<rootDir>/${dir}`),
   testMatch: ["**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
   testTimeout: 30000,

@@ -1,9 +1,13 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { type AuthorityHandle, createAuthority } from "../authority/config.ts";
+import { generateDevToken, isLoopbackHost, writeDevToken } from "../authority/dev-token.ts";
 import { loadSignerRegistry, type TrustedSigners } from "../manifest/index.ts";
 import { readTlsMaterial } from "../spi/tls.ts";
 import { Tracing } from "../telemetry/tracing.ts";
+import { authorityGate } from "./auth/access-gate.ts";
+import { authorityAdmin } from "./auth/authority-admin.ts";
 import { ConfigError } from "./config/load.ts";
 import type { OutrigConfig } from "./config/schema.ts";
 import { createHttpServer } from "./http/server.ts";
@@ -58,7 +62,11 @@ export class Core {
       reaper: Reaper;
       tracing: Tracing;
       stateFile: string | undefined;
+      authority: AuthorityHandle;
+      devTokenFile: string | undefined;
     },
+    /** The development admin token (loopback listeners only); present it as a Bearer token. */
+    readonly devToken: string | undefined,
   ) {}
 
   static async start(options: CoreOptions): Promise<Core> {
@@ -76,6 +84,13 @@ export class Core {
     const trust = config.security.require_signed
       ? await loadTrust(config.security.trusted_signers)
       : undefined;
+    // The development token exists only on a loopback listener, never elsewhere.
+    const devToken = isLoopbackHost(config.server.host) ? generateDevToken() : undefined;
+    scrubber.add(devToken);
+    const authority = await createAuthority(config.authorityConfig ?? {}, {
+      logger: logger.child({ component: "authority" }),
+      ...(devToken ? { devToken: { token: devToken, bindHost: config.server.host } } : {}),
+    });
     const metrics = new CoreMetrics();
     const tracing = await Tracing.create({
       serviceName: config.telemetry.service_name,
@@ -103,7 +118,7 @@ export class Core {
       reaper,
       coreAddress: `unix://${coreSocket}`,
     });
-    const spi = new SpiServer({ config, supervisor, logger, scrubber });
+    const spi = new SpiServer({ config, supervisor, logger, scrubber, authority: authority.authority });
     const router = new Router({ metrics, tracing, logger, groups: (id) => supervisor.group(id) });
     const http = createHttpServer({
       invoker: router,
@@ -112,6 +127,8 @@ export class Core {
       metrics,
       logger,
       maxBodyBytes: config.server.max_body_bytes,
+      gate: authorityGate(authority.authority, config.modules),
+      authorityAdmin: authorityAdmin(authority.authority),
     });
     let spiAddress: { unix: string; tcp?: string };
     let url: string;
@@ -124,10 +141,13 @@ export class Core {
     } catch (error) {
       await spi.close();
       await http.close(0).catch(() => {});
+      await authority.close();
       reaper.close();
       rmSync(runDir, { recursive: true, force: true });
       throw error;
     }
+    // The token before core.json: whoever finds the core can then authenticate.
+    const devTokenFile = devToken ? await writeDevToken(options.home, devToken) : undefined;
     let stateFile: string | undefined;
     if (options.writeStateFile) {
       stateFile = join(options.home, "core.json");
@@ -136,15 +156,22 @@ export class Core {
       });
     }
     logger.info({ url, spi: spiAddress.unix, modules: config.modules.length }, "core listening");
+    if (devTokenFile)
+      logger.info({ file: devTokenFile }, "development admin token written (`outrig dev-token` prints it)");
     if (trust) await supervisor.admit(trust);
     supervisor.start();
-    return new Core(config, logger, metrics, supervisor, router, url, spiAddress, runDir, {
-      http,
-      spi,
-      reaper,
-      tracing,
-      stateFile,
-    });
+    return new Core(
+      config,
+      logger,
+      metrics,
+      supervisor,
+      router,
+      url,
+      spiAddress,
+      runDir,
+      { http, spi, reaper, tracing, stateFile, authority, devTokenFile },
+      devToken,
+    );
   }
 
   waitReady(timeoutMs = 60_000): Promise<void> {
@@ -160,7 +187,9 @@ export class Core {
       await this.parts.http.close(deadlineMs);
       await this.supervisor.stop();
       await this.parts.spi.close();
+      await this.parts.authority.close();
       this.parts.reaper.close();
+      if (this.parts.devTokenFile) rmSync(this.parts.devTokenFile, { force: true });
       await this.parts.tracing.shutdown().catch(() => {});
       if (this.parts.stateFile) rmSync(this.parts.stateFile, { force: true });
       rmSync(this.runDir, { recursive: true, force: true });

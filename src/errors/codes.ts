@@ -151,11 +151,6 @@ export const CORE_CODES = registerAndReturn([
     httpStatus: 499,
   },
   {
-    code: "core.invoke.module_error",
-    category: "INTERNAL",
-    message: "The module failed to process the request.",
-  },
-  {
     code: "core.lifecycle.shutting_down",
     category: "UNAVAILABLE",
     message: "The core is shutting down.",
@@ -166,6 +161,12 @@ export const CORE_CODES = registerAndReturn([
     code: "core.config.too_many_secrets",
     category: "INVALID_ARGUMENT",
     message: "At most 100 secrets per call.",
+  },
+  {
+    code: "core.session.store_full",
+    category: "UNAVAILABLE",
+    message: "No room for another session.",
+    retryable: true,
   },
   {
     code: "core.registration.unknown_module",
@@ -195,11 +196,6 @@ export const CORE_CODES = registerAndReturn([
     message: "Attached modules are managed by their platform.",
   },
   { code: "core.admin.invalid", category: "INVALID_ARGUMENT", message: "The admin request is invalid." },
-  {
-    code: "core.admin.forbidden",
-    category: "PERMISSION_DENIED",
-    message: "The admin API is only reachable from loopback addresses.",
-  },
   { code: "core.request.malformed", category: "INVALID_ARGUMENT", message: "The request is malformed." },
   {
     code: "core.request.invalid_path",

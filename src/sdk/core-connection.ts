@@ -1,5 +1,10 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { fromGrpcError } from "../errors/index.ts";
+import {
+  AuthPolicyService,
+  type CheckPermissionsResponse,
+  type ResolveCallerResponse,
+} from "../gen/outrig/core/v1/auth_policy_pb.ts";
 import { ConfigSecretsService } from "../gen/outrig/core/v1/config_secrets_pb.ts";
 import { Condition, ObservabilityService } from "../gen/outrig/core/v1/observability_pb.ts";
 import { H2ServiceClient } from "../spi/h2/client.ts";
@@ -23,12 +28,14 @@ export interface AuditEventInput {
 export class CoreConnection {
   readonly #config: H2ServiceClient<typeof ConfigSecretsService>;
   readonly #observability: H2ServiceClient<typeof ObservabilityService>;
+  readonly #auth: H2ServiceClient<typeof AuthPolicyService>;
 
   constructor(address: string, credential: string, tls?: TlsMaterial) {
     const headers = credentialHeaders(credential);
     const metadata = () => headers;
     const tlsOptions = tls && !unixSocketPath(address) ? mtlsClientOptions(tls) : undefined;
     this.#config = new H2ServiceClient(ConfigSecretsService, address, { metadata, tls: tlsOptions });
+    this.#auth = new H2ServiceClient(AuthPolicyService, address, { metadata, channel: this.#config.channel });
     this.#observability = new H2ServiceClient(ObservabilityService, address, {
       metadata,
       channel: this.#config.channel,
@@ -79,6 +86,52 @@ export class CoreConnection {
       )
       .catch(rethrow);
     return res.accepted;
+  }
+
+  /** AuthPolicyService.ResolveCaller: authenticates what a caller presented to this module. */
+  async resolveCaller(request: {
+    headers: Record<string, string>;
+    transport: string;
+    clientIp?: string;
+    sessionId?: string;
+  }): Promise<ResolveCallerResponse> {
+    return this.#auth
+      .unary(
+        "resolveCaller",
+        {
+          headers: request.headers,
+          transport: request.transport,
+          clientIp: request.clientIp ?? "",
+          sessionId: request.sessionId ?? "",
+        },
+        { deadline: Date.now() + 5000 },
+      )
+      .catch(rethrow);
+  }
+
+  /** AuthPolicyService.CheckPermissions for a caller's context reference. */
+  async checkPermissions(
+    contextRef: string,
+    checks: Array<{
+      action: string;
+      resource: { type: string; id: string; attributes?: Record<string, string> };
+      context?: Record<string, string>;
+    }>,
+  ): Promise<CheckPermissionsResponse> {
+    return this.#auth
+      .unary(
+        "checkPermissions",
+        {
+          contextRef,
+          checks: checks.map((c) => ({
+            action: c.action,
+            resource: { type: c.resource.type, id: c.resource.id, attributes: c.resource.attributes ?? {} },
+            context: c.context ?? {},
+          })),
+        },
+        { deadline: Date.now() + 5000 },
+      )
+      .catch(rethrow);
   }
 
   close(): void {

@@ -5,6 +5,14 @@
  */
 export { type Category, OutrigError, type OutrigErrorOptions } from "../errors/index.ts";
 export type { AuditEventInput, CoreConnection } from "./core-connection.ts";
+export {
+  type Caller,
+  type DirectCheck,
+  DirectIngress,
+  type DirectOutcome,
+  type DirectRequest,
+  isIssuedCaller,
+} from "./direct-ingress.ts";
 export { reply } from "./payload.ts";
 export { type RunningModule, type RunOptions, runModule } from "./run.ts";
 export type {

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import pino from "pino";
+import { type AuthorityHandle, createAuthority } from "../authority/config.ts";
 import { validateConfig } from "../core/config/load.ts";
 import { loadManifestForConfig } from "../core/config/manifest-entry.ts";
 import type { OutrigConfig, SupervisedModuleConfig } from "../core/config/schema.ts";
@@ -85,6 +86,7 @@ class SmokeRun {
   #finished = false;
   #dir: string | undefined;
   #spi: SpiServer | undefined;
+  #authority: AuthorityHandle | undefined;
   #instance: ModuleInstance | undefined;
   #pid: number | undefined;
   #exited: Promise<ExitInfo> | undefined;
@@ -166,6 +168,8 @@ class SmokeRun {
 
     this.#dir = mkdtempSync(join(tmpdir(), "outrig-smoke-"));
     const coreSocket = join(this.#dir, "core.sock");
+    // No caller can authenticate to a smoke run's core: only the module talks to it.
+    this.#authority = await createAuthority({});
     const instance = this.#newInstance(config, module, coreSocket);
     const launched = await this.#launch(module, instance);
     instance.connect(launched.address);
@@ -190,7 +194,13 @@ class SmokeRun {
         attachedCoreAddress: () => `unix://${coreSocket}`,
       },
     );
-    this.#spi = new SpiServer({ config, supervisor, logger, scrubber });
+    this.#spi = new SpiServer({
+      config,
+      supervisor,
+      logger,
+      scrubber,
+      authority: this.#authority!.authority,
+    });
     const instance = new ModuleInstance(
       `${module.id}-smoke`,
       module.id,
@@ -511,6 +521,7 @@ class SmokeRun {
       if (gone) await Promise.race([gone, sleep(2000)]);
     }
     await this.#spi?.close();
+    await this.#authority?.close();
     if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
   }
 }

@@ -5,7 +5,16 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { ECHO_MAIN, FAST, invokeJson, NODE, startCore, type TestCore, waitFor } from "../support/harness.ts";
+import {
+  coreFetch,
+  ECHO_MAIN,
+  FAST,
+  invokeJson,
+  NODE,
+  startCore,
+  type TestCore,
+  waitFor,
+} from "../support/harness.ts";
 
 const BOOTSTRAP = "attached-bootstrap-token-0123456789";
 let c: TestCore | undefined;
@@ -106,12 +115,12 @@ test("a required module that never registers is a loud, named error in status an
     'required module "echo" has not registered within 300 ms; check that it runs and can reach the core\'s SPI address',
   );
   expect(c.entries().some((e) => e.level === "error" && e.msg === status.lastError?.message)).toBe(true);
-  const ready = await fetch(`${c.url}/readyz`);
+  const ready = await coreFetch(`${c.url}/readyz`);
   expect(ready.status).toBe(503);
   // A late arrival still recovers the module.
   startAttachedEcho(`127.0.0.1:${port}`, "echo-late");
   await waitFor(
-    async () => (await fetch(`${c!.url}/readyz`)).status === 200,
+    async () => (await coreFetch(`${c!.url}/readyz`)).status === 200,
     "the late module to make the core ready",
   );
   expect(c.core.supervisor.get("echo")!.state).toBe("ready");

@@ -11,7 +11,7 @@ import { CatalogService } from "../../src/gen/outrig/core/v1/catalog_pb.ts";
 import { PluginService } from "../../src/gen/outrig/core/v1/plugin_pb.ts";
 import { SessionService } from "../../src/gen/outrig/core/v1/session_pb.ts";
 import { H2ServiceClient } from "../../src/spi/h2/client.ts";
-import { rawModule, startCore, type TestCore } from "../support/harness.ts";
+import { coreFetch, rawModule, startCore, type TestCore } from "../support/harness.ts";
 
 const log = join(mkdtempSync(join(tmpdir(), "cs-")), "calls.log");
 let c: TestCore;
@@ -46,7 +46,7 @@ test("services not implemented yet answer UNSUPPORTED in the envelope, to an aut
 });
 
 test("the caller's correlation id reaches the module and comes back on the answer", async () => {
-  const res = await fetch(`${c.url}/v1/modules/raw/invoke/ping`, {
+  const res = await coreFetch(`${c.url}/v1/modules/raw/invoke/ping`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-correlation-id": "order-4711" },
     body: "{}",
@@ -57,7 +57,7 @@ test("the caller's correlation id reaches the module and comes back on the answe
 });
 
 test("module stderr is captured into the core's log with the module and instance ids", async () => {
-  await fetch(`${c.url}/v1/modules/raw/invoke/ping`, { method: "POST", body: "{}" });
+  await coreFetch(`${c.url}/v1/modules/raw/invoke/ping`, { method: "POST", body: "{}" });
   const entry = c.entries().find((e) => e.msg === "pinged with 2 bytes");
   expect(entry).toMatchObject({ module_id: "raw", instance_id: "raw-1", stream: "stderr", level: "warn" });
 });

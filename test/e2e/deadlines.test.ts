@@ -2,7 +2,7 @@
 
 import type { StreamEvent } from "../../src/core/types.ts";
 import { ModuleService } from "../../src/gen/outrig/module/v1/module_service_pb.ts";
-import { echoModule, startCore, type TestCore, waitFor } from "../support/harness.ts";
+import { coreFetch, echoModule, startCore, type TestCore, waitFor } from "../support/harness.ts";
 
 let c: TestCore | undefined;
 beforeAll(async () => {
@@ -20,7 +20,7 @@ async function moduleStats() {
 
 test("a client deadline reaches the module: the handler observes it and the caller gets a 504", async () => {
   const started = Date.now();
-  const res = await fetch(`${c!.url}/v1/modules/echo/invoke/sleep`, {
+  const res = await coreFetch(`${c!.url}/v1/modules/echo/invoke/sleep`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-outrig-timeout-ms": "300" },
     body: JSON.stringify({ ms: 10_000 }),
@@ -41,7 +41,7 @@ test("a client deadline reaches the module: the handler observes it and the call
 
 test("a client that goes away cancels the module call: the handler observes the cancel", async () => {
   const controller = new AbortController();
-  const request = fetch(`${c!.url}/v1/modules/echo/invoke/sleep`, {
+  const request = coreFetch(`${c!.url}/v1/modules/echo/invoke/sleep`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ ms: 10_000 }),

@@ -2,7 +2,7 @@
  * Drain and upgrade under load, with real module processes: every request sent while
  * instances are drained, replaced and upgraded is answered successfully.
  */
-import { echoModule, startCore, type TestCore, waitFor } from "../support/harness.ts";
+import { coreFetch, echoModule, startCore, type TestCore, waitFor } from "../support/harness.ts";
 
 let c: TestCore | undefined;
 afterEach(async () => {
@@ -21,7 +21,7 @@ function load(url: string, workers: number) {
       const slow = i % 4 === 0;
       counts.sent++;
       try {
-        const res = await fetch(`${url}/v1/modules/echo/invoke/${slow ? "sleep" : "echo"}`, {
+        const res = await coreFetch(`${url}/v1/modules/echo/invoke/${slow ? "sleep" : "echo"}`, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: JSON.stringify(slow ? { ms: 150 } : { worker: n, i }),
@@ -50,7 +50,7 @@ function load(url: string, workers: number) {
 }
 
 async function admin(url: string, path: string, body?: unknown): Promise<Response> {
-  return fetch(`${url}${path}`, {
+  return coreFetch(`${url}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -113,6 +113,6 @@ test("a failed upgrade keeps the previous version serving", async () => {
   const after = c.core.supervisor.get("echo")!;
   expect(after.state).toBe("ready");
   expect(after.instances.map((i) => i.id)).toEqual([before.id]);
-  const echo = await fetch(`${c.url}/v1/modules/echo/invoke/echo`, { method: "POST", body: "{}" });
+  const echo = await coreFetch(`${c.url}/v1/modules/echo/invoke/echo`, { method: "POST", body: "{}" });
   expect(echo.status).toBe(200);
 });

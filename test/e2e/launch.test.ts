@@ -6,7 +6,15 @@
 import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { echoModule, invokeJson, rawModule, startCore, type TestCore, waitFor } from "../support/harness.ts";
+import {
+  coreFetch,
+  echoModule,
+  invokeJson,
+  rawModule,
+  startCore,
+  type TestCore,
+  waitFor,
+} from "../support/harness.ts";
 
 const cores: TestCore[] = [];
 afterEach(async () => {
@@ -48,14 +56,14 @@ test("handshake, descriptor, SPI negotiation, proof of wiring, then the first re
 test("a body sent the way curl -d sends it is read as JSON", async () => {
   const c = await core({ modules: [echoModule()] });
   await c.core.waitReady(10_000);
-  const res = await fetch(`${c.url}/v1/modules/echo/invoke/echo`, {
+  const res = await coreFetch(`${c.url}/v1/modules/echo/invoke/echo`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: '{"hello":"outrig"}',
   });
   expect(res.status).toBe(200);
   expect(((await res.json()) as { echo: unknown }).echo).toEqual({ hello: "outrig" });
-  const notJson = await fetch(`${c.url}/v1/modules/echo/invoke/echo`, {
+  const notJson = await coreFetch(`${c.url}/v1/modules/echo/invoke/echo`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: "a=1&b=2",

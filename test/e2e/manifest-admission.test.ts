@@ -17,6 +17,7 @@ import {
   signManifestDocument,
 } from "../../src/manifest/index.ts";
 import {
+  coreFetch,
   ECHO_MAIN,
   FAST,
   invokeJson,
@@ -163,7 +164,7 @@ describe("security.require_signed", () => {
         true,
       );
       // The admin API (and so `outrig status`) shows the same.
-      const admin = (await (await fetch(`${c.url}/admin/modules/${id}`)).json()) as {
+      const admin = (await (await coreFetch(`${c.url}/admin/modules/${id}`)).json()) as {
         module: { state: string; lastError: { message: string } };
       };
       expect(admin.module.state).toBe("failed");
@@ -172,14 +173,14 @@ describe("security.require_signed", () => {
     expect(messages.size).toBe(4);
 
     // No admin operation launches a refused module.
-    const restart = await fetch(`${c.url}/admin/modules/tampered/restart`, { method: "POST" });
+    const restart = await coreFetch(`${c.url}/admin/modules/tampered/restart`, { method: "POST" });
     expect(((await restart.json()) as { error: { code: string } }).error.code).toBe(
       "manifest.signature.invalid",
     );
     expect(c.core.supervisor.get("tampered")!.instances).toEqual([]);
 
     // Readiness names the refusal; the signed module keeps serving.
-    const ready = (await (await fetch(`${c.url}/readyz`)).json()) as {
+    const ready = (await (await coreFetch(`${c.url}/readyz`)).json()) as {
       modules: Array<{ id: string; state: string; reason?: string }>;
     };
     expect(ready.modules.find((m) => m.id === "untrusted")?.reason).toMatch(/untrusted_signer/);

@@ -6,7 +6,16 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ECHO_MAIN, isAlive, NODE, RAW_MODULE, ROOT, waitFor } from "../support/harness.ts";
+import {
+  coreFetch,
+  ECHO_MAIN,
+  isAlive,
+  NODE,
+  RAW_MODULE,
+  ROOT,
+  useToken,
+  waitFor,
+} from "../support/harness.ts";
 
 test("SIGKILL of the core leaves no module process behind", async () => {
   const home = mkdtempSync(join(tmpdir(), "orphan-"));
@@ -34,9 +43,10 @@ test("SIGKILL of the core leaves no module process behind", async () => {
         return undefined;
       }
     }, "core.json");
+    useToken(state.url, readFileSync(join(home, "dev-token"), "utf8").trim());
     expect(state.pid).toBe(core.pid);
     const pids = await waitFor(async () => {
-      const res = await fetch(`${state.url}/admin/modules`).catch(() => undefined);
+      const res = await coreFetch(`${state.url}/admin/modules`).catch(() => undefined);
       if (!res?.ok) return undefined;
       const { modules } = (await res.json()) as {
         modules: Array<{ state: string; instances: Array<{ pid?: number }> }>;

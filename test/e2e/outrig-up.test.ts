@@ -7,7 +7,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isAlive, NODE, ROOT, waitFor } from "../support/harness.ts";
+import { coreFetch, isAlive, NODE, ROOT, useToken, waitFor } from "../support/harness.ts";
 
 let home: string;
 let up: ChildProcess;
@@ -34,9 +34,10 @@ beforeAll(async () => {
       return undefined;
     }
   }, "core.json");
+  useToken(state.url, readFileSync(join(home, "dev-token"), "utf8").trim());
   url = state.url;
   await waitFor(
-    async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200,
+    async () => (await coreFetch(`${url}/readyz`).catch(() => undefined))?.status === 200,
     "readiness",
     20_000,
   );
@@ -48,7 +49,7 @@ afterAll(() => {
 });
 
 test("the embedded default serves the echo module end to end", async () => {
-  const res = await fetch(`${url}/v1/modules/echo/invoke/echo`, {
+  const res = await coreFetch(`${url}/v1/modules/echo/invoke/echo`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: '{"hello":"outrig"}',
@@ -59,8 +60,8 @@ test("the embedded default serves the echo module end to end", async () => {
 });
 
 test("/metrics has per-module, per-RPC latency histograms, restarts and states", async () => {
-  await fetch(`${url}/v1/modules/echo/invoke/echo`, { method: "POST", body: "{}" });
-  const text = await (await fetch(`${url}/metrics`)).text();
+  await coreFetch(`${url}/v1/modules/echo/invoke/echo`, { method: "POST", body: "{}" });
+  const text = await (await coreFetch(`${url}/metrics`)).text();
   expect(text).toMatch(
     /outrig_spi_request_duration_seconds_bucket\{[^}]*module="echo"[^}]*rpc="Invoke"[^}]*outcome="ok"/,
   );
@@ -89,7 +90,7 @@ test("outrig status finds the core through $OUTRIG_HOME and shows the module", (
 });
 
 test("Ctrl-C drains and stops every module, removes runtime state, and exits 0", async () => {
-  const res = await fetch(`${url}/admin/modules/echo`);
+  const res = await coreFetch(`${url}/admin/modules/echo`);
   const { module } = (await res.json()) as { module: { instances: Array<{ pid: number }> } };
   const pids = module.instances.map((i) => i.pid);
   const exited = new Promise<number | null>((resolve) => up.once("exit", (code) => resolve(code)));

@@ -4,6 +4,7 @@
  */
 import {
   CRASH_MODULE,
+  coreFetch,
   echoModule,
   FAST,
   invokeJson,
@@ -101,7 +102,7 @@ test("a crash loop exhausts the restart budget: the module fails, the core and o
 
   const echo = await invokeJson(c.url, "echo", "echo", { still: "serving" });
   expect(echo.status).toBe(200);
-  const ready = await fetch(`${c.url}/readyz`);
+  const ready = await coreFetch(`${c.url}/readyz`);
   expect(ready.status).toBe(503);
   const body = (await ready.json()) as { modules: Array<{ id: string; state: string }> };
   expect(body.modules).toEqual(

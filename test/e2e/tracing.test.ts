@@ -3,7 +3,7 @@
  * both exported over OTLP/HTTP to a real receiver on loopback.
  */
 import { createServer, type Server } from "node:http";
-import { echoModule, startCore, type TestCore, waitFor } from "../support/harness.ts";
+import { coreFetch, echoModule, startCore, type TestCore, waitFor } from "../support/harness.ts";
 
 interface ExportedSpan {
   service: string;
@@ -52,7 +52,7 @@ afterAll(async () => {
 
 test("the module's span is a child of the core's span, in the caller's trace", async () => {
   const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-  const res = await fetch(`${c!.url}/v1/modules/echo/invoke/echo`, {
+  const res = await coreFetch(`${c!.url}/v1/modules/echo/invoke/echo`, {
     method: "POST",
     headers: { "content-type": "application/json", traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
     body: "{}",
@@ -75,7 +75,7 @@ test("the module's span is a child of the core's span, in the caller's trace", a
 
 test("errors carry the trace id of the request", async () => {
   const traceId = "0af7651916cd43dd8448eb211c80319c";
-  const res = await fetch(`${c!.url}/v1/modules/echo/invoke/fail`, {
+  const res = await coreFetch(`${c!.url}/v1/modules/echo/invoke/fail`, {
     method: "POST",
     headers: { "content-type": "application/json", traceparent: `00-${traceId}-b7ad6b7169203331-01` },
     body: JSON.stringify({ category: "CONFLICT" }),

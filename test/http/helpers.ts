@@ -1,6 +1,7 @@
 import { request as h1request } from "node:http";
 import { connect as h2connect, constants as h2constants } from "node:http2";
 import pino from "pino";
+import type { AccessDecision, AccessGate } from "../../src/core/auth/access-gate.ts";
 import { createHttpServer, type HttpServer } from "../../src/core/http/server.ts";
 import { CoreMetrics } from "../../src/core/metrics.ts";
 import type {
@@ -13,6 +14,7 @@ import type {
   StreamEvent,
   UpgradeSpec,
 } from "../../src/core/types.ts";
+import { type Category, OutrigError } from "../../src/errors/index.ts";
 
 /** An Invoker whose behaviour each test sets; it records every request it saw. */
 export class FakeInvoker implements Invoker {
@@ -113,7 +115,37 @@ export class FakeAdmin implements ModuleAdmin {
   }
 }
 
+/**
+ * A fake access gate: allows everything (with a context reference named after the module)
+ * unless a test sets `deny`; records every request it is asked about.
+ */
+export class FakeGate implements AccessGate {
+  readonly requests: Array<{ kind: "invoke" | "admin"; moduleId?: string; operation?: string }> = [];
+  deny: { category: Category; wwwAuthenticate?: string } | undefined;
+
+  #answer(moduleId: string | undefined): AccessDecision {
+    if (!this.deny) return { ok: true, contextRef: `ctxref-for-${moduleId ?? "admin"}`, subject: "test" };
+    const error = new OutrigError(this.deny.category, "test.gate.denied", "Denied by the test gate.");
+    return {
+      ok: false,
+      error,
+      ...(this.deny.wwwAuthenticate ? { wwwAuthenticate: this.deny.wwwAuthenticate } : {}),
+    };
+  }
+
+  async invoke(request: { moduleId: string; operation: string }): Promise<AccessDecision> {
+    this.requests.push({ kind: "invoke", moduleId: request.moduleId, operation: request.operation });
+    return this.#answer(request.moduleId);
+  }
+
+  async admin(request: { moduleId?: string }): Promise<AccessDecision> {
+    this.requests.push({ kind: "admin", ...(request.moduleId ? { moduleId: request.moduleId } : {}) });
+    return this.#answer(request.moduleId);
+  }
+}
+
 export interface TestServer {
+  gate: FakeGate;
   server: HttpServer;
   port: number;
   base: string;
@@ -130,6 +162,7 @@ export async function startServer(
   options: { maxBodyBytes?: number; admin?: FakeAdmin } = {},
 ): Promise<TestServer> {
   const invoker = new FakeInvoker();
+  const gate = new FakeGate();
   const admin = options.admin ?? new FakeAdmin(moduleStatus("echo"));
   const metrics = new CoreMetrics({ processMetrics: false });
   const logs: string[] = [];
@@ -144,10 +177,12 @@ export async function startServer(
     metrics,
     logger,
     maxBodyBytes: options.maxBodyBytes ?? 1024,
+    gate,
   });
   const { port } = await server.listen("127.0.0.1", 0);
   let closed = false;
   return {
+    gate,
     server,
     port,
     base: `http://127.0.0.1:${port}`,

@@ -3,7 +3,7 @@ import { connect as h2connect } from "node:http2";
 import { connect as netConnect } from "node:net";
 import type { RouteResult } from "../../src/core/types.ts";
 import { OutrigError } from "../../src/errors/index.ts";
-import { http1, startServer, type TestServer, until } from "./helpers.ts";
+import { FakeGate, http1, startServer, type TestServer, until } from "./helpers.ts";
 
 let t: TestServer;
 beforeEach(async () => {
@@ -178,6 +178,7 @@ describe("protocol detection", () => {
       metrics: t.metrics,
       logger: (await import("pino")).default({ level: "silent" }),
       maxBodyBytes: 10,
+      gate: new FakeGate(),
     });
     await expect(other.listen("127.0.0.1", t.port)).rejects.toMatchObject({ code: "EADDRINUSE" });
     await other.close(100);

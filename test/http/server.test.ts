@@ -191,42 +191,43 @@ describe.each(CLIENTS)("over %s", (_name, client) => {
   });
 });
 
-describe("admin from a non-loopback peer", () => {
-  it("is refused with 403 core.admin.forbidden, and other routes still answer", async () => {
-    const { networkInterfaces } = await import("node:os");
-    const external = Object.values(networkInterfaces())
-      .flat()
-      .find((i) => i && i.family === "IPv4" && !i.internal)?.address;
-    if (!external) {
-      console.warn("no non-loopback IPv4 interface: skipping the end-to-end part");
-      return;
+describe("access decisions", () => {
+  it("asks the gate before every admin call and answers a deny with its challenge", async () => {
+    t.gate.deny = { category: "UNAUTHENTICATED", wwwAuthenticate: 'Bearer realm="outrig"' };
+    for (const [method, path] of [
+      ["GET", "/admin/modules"],
+      ["POST", "/admin/modules/echo/restart"],
+    ] as const) {
+      const r = await fetch(`${t.base}${path}`, { method });
+      expect(r.status).toBe(401);
+      expect(r.headers.get("www-authenticate")).toBe('Bearer realm="outrig"');
     }
-    await t.close();
-    const { createHttpServer } = await import("../../src/core/http/server.ts");
-    const { CoreMetrics } = await import("../../src/core/metrics.ts");
-    const pino = (await import("pino")).default;
-    const server = createHttpServer({
-      invoker: t.invoker,
-      admin: new FakeAdmin(moduleStatus("echo")),
-      readiness: () => ({ ready: true, modules: [] }),
-      metrics: new CoreMetrics({ processMetrics: false }),
-      logger: pino({ level: "silent" }),
-      maxBodyBytes: 1024,
+    expect(t.admin.restarts).toEqual([]);
+    expect(t.gate.requests.map((r) => [r.kind, r.moduleId])).toEqual([
+      ["admin", undefined],
+      ["admin", "echo"],
+    ]);
+    // Health and metrics stay open.
+    expect((await fetch(`${t.base}/healthz`)).status).toBe(200);
+  });
+
+  it("refuses a denied invoke before the body is read or the module is called", async () => {
+    t.gate.deny = { category: "PERMISSION_DENIED" };
+    const r = await fetch(`${t.base}/v1/modules/echo/invoke/op`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
     });
-    const { port } = await server.listen("0.0.0.0", 0);
-    try {
-      for (const path of ["/admin/modules", "/admin", "/admin/modules/echo/restart"]) {
-        const r = await fetch(`http://${external}:${port}${path}`, {
-          method: path.endsWith("restart") ? "POST" : "GET",
-        });
-        expect(r.status).toBe(403);
-        expect(((await r.json()) as { error: { code: string } }).error.code).toBe("core.admin.forbidden");
-      }
-      expect((await fetch(`http://${external}:${port}/healthz`)).status).toBe(200);
-      expect((await fetch(`http://127.0.0.1:${port}/admin/modules`)).status).toBe(200);
-    } finally {
-      await server.close(1000);
-    }
+    expect(r.status).toBe(403);
+    expect(r.headers.get("www-authenticate")).toBeNull();
+    expect(t.invoker.calls).toHaveLength(0);
+    expect(t.gate.requests.at(-1)).toMatchObject({ kind: "invoke", moduleId: "echo", operation: "op" });
+  });
+
+  it("hands the context reference of an allow to the module call", async () => {
+    t.gate.deny = undefined;
+    await fetch(`${t.base}/v1/modules/echo/invoke/op`, { method: "POST", body: "{}" });
+    expect(t.invoker.calls.at(-1)?.contextRef).toBe("ctxref-for-echo");
   });
 });
 

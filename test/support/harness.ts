@@ -36,6 +36,22 @@ export function rawModule(
   return { id, command: "node", args: [RAW_MODULE], env: { FIXTURE_MODE: mode, ...env }, ...FAST, ...rest };
 }
 
+/** Dev tokens of the cores this test file started, by base URL. */
+const tokens = new Map<string, string>();
+
+/** Registers the credential to use for a core's URL (a core started as a separate process). */
+export function useToken(url: string, token: string): void {
+  tokens.set(url, token);
+}
+
+/** `fetch` against a test core, with that core's development admin token. */
+export function coreFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  const base = [...tokens.keys()].find((b) => url.startsWith(b));
+  const headers = new Headers(init.headers);
+  if (base && !headers.has("authorization")) headers.set("authorization", `Bearer ${tokens.get(base)}`);
+  return fetch(url, { ...init, headers });
+}
+
 export interface TestCore {
   core: Core;
   url: string;
@@ -61,6 +77,7 @@ export async function startCore(document: Record<string, unknown>): Promise<Test
     home,
     logDestination: { write: (chunk) => lines.push(chunk) > 0 },
   });
+  if (core.devToken) useToken(core.url, core.devToken);
   return {
     core,
     url: core.url,
@@ -116,7 +133,7 @@ export async function invokeJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const res = await fetch(`${url}/v1/modules/${moduleId}/invoke/${operation}`, {
+  const res = await coreFetch(`${url}/v1/modules/${moduleId}/invoke/${operation}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify(body),

@@ -64,13 +64,45 @@ test("a parse error, an unknown format and a missing file are clear", () => {
   );
 });
 
-test("public endpoints stay on loopback until authentication exists", () => {
-  const path = file("open.yaml", "server:\n  host: 0.0.0.0\n");
-  expect(errorOf(() => loadConfigFile(path))).toContain("server.host: must be a loopback address");
-  expect(loadConfigFile(path, { host: "::1" }).server.host).toBe("::1");
-  expect(errorOf(() => loadConfigFile(file("ok.yaml", "{}"), { host: "192.168.1.5" }))).toContain(
-    "server.host",
+test("a non-loopback listener needs real credentials; the dev token is loopback-only", () => {
+  const open = file("open.yaml", "server:\n  host: 0.0.0.0\n");
+  expect(errorOf(() => loadConfigFile(open))).toContain(
+    'server.host: "0.0.0.0" is not a loopback address; public endpoints there need authentication',
   );
+  expect(loadConfigFile(open, { host: "::1" }).server.host).toBe("::1");
+  const withKeys = file(
+    "keys.yaml",
+    [
+      "server: { host: 0.0.0.0 }",
+      "authority:",
+      "  api_keys:",
+      "    - id: 3f9c0a1b2c3d4e5f",
+      "      hash: hmac-sha256$c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+      "      subject: svc:ci",
+    ].join("\n"),
+  );
+  const config = loadConfigFile(withKeys);
+  expect(config.server.host).toBe("0.0.0.0");
+  expect(config.authorityConfig?.apiKeys?.[0]?.subject).toBe("svc:ci");
+});
+
+test("the authority section is snake_case; its errors name snake_case keys, role names pass through", () => {
+  const good = file(
+    "auth.yaml",
+    [
+      "authority:",
+      "  context_refs: { ttl_sec: 30 }",
+      "  policies:",
+      "    roles: { data_team: ['module.invoke'] }",
+    ].join("\n"),
+  );
+  const config = loadConfigFile(good);
+  expect(config.authorityConfig?.contextRefs?.ttlSec).toBe(30);
+  expect(config.authorityConfig?.policies?.roles).toEqual({ data_team: ["module.invoke"] });
+  const bad = file("bad-auth.yaml", "authority:\n  context_refs: { ttl_sec: 600 }\n  rate_limitz: {}\n");
+  const message = errorOf(() => loadConfigFile(bad));
+  expect(message).toContain(`${bad}: authority.context_refs.ttl_sec: Too big`);
+  expect(message).toContain(`${bad}: authority: unknown key(s) "rate_limitz"`);
 });
 
 test("duplicate module ids and attached modules without a bootstrap token are refused", () => {

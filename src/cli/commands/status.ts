@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { devTokenPath } from "../../authority/dev-token.ts";
 import { outrigHome } from "../../core/paths.ts";
 import type { ModuleStatus } from "../../core/types.ts";
 import { type Command, UsageError } from "../command.ts";
@@ -55,6 +56,8 @@ export const statusCommand: Command = {
 export async function runStatus(argv: string[], io: StatusIo): Promise<number> {
   const options = parseOptions(argv);
   const core = resolveCoreUrl(options.url, io.env);
+  const token = adminCredential(io.env);
+  if (token) core.token = token;
   if (!options.watch) {
     try {
       io.out(render(await fetchModules(core), options.json));
@@ -101,6 +104,18 @@ export interface CoreLocation {
   url: string;
   /** Where the url came from, named in errors. */
   source: string;
+  /** Bearer credential for the admin API: OUTRIG_TOKEN, else the local core's dev token. */
+  token?: string;
+}
+
+/** OUTRIG_TOKEN, else the development token a local core wrote to $OUTRIG_HOME. */
+export function adminCredential(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.OUTRIG_TOKEN) return env.OUTRIG_TOKEN;
+  try {
+    return readFileSync(devTokenPath(outrigHome(env)), "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `--url`, else `$OUTRIG_HOME/core.json` (written by `outrig up`), else the default listener. */
@@ -145,7 +160,10 @@ export async function fetchModules(core: CoreLocation): Promise<Fetched> {
   const target = `${core.url}/admin/modules`;
   let response: Response;
   try {
-    response = await fetch(target, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    response = await fetch(target, {
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      ...(core.token ? { headers: { authorization: `Bearer ${core.token}` } } : {}),
+    });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
     throw new Error(

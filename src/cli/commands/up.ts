@@ -44,6 +44,10 @@ async function runCore(argv: string[], mode: "up" | "core"): Promise<number> {
   });
   const home = outrigHome();
   const core = await Core.start({ config, home, writeStateFile: true });
+  if (core.devToken && process.stderr.isTTY) {
+    // Shown on the terminal only, never in a log line; `outrig dev-token` prints it again.
+    process.stderr.write(`\n  Development admin token (valid while this core runs): ${core.devToken}\n\n`);
+  }
 
   let signals = 0;
   const stopped = new Promise<number>((resolve) => {
@@ -73,7 +77,7 @@ async function runCore(argv: string[], mode: "up" | "core"): Promise<number> {
       core.logger.info(
         { url: core.url, status: "outrig status", home },
         first
-          ? `ready: try  curl -s ${core.url}/v1/modules/${first.id}/invoke/${first.id === "echo" ? "echo" : "<operation>"} -d '{"hello":"outrig"}'`
+          ? `ready: try  curl -s -H "Authorization: Bearer $(npx outrig dev-token)" ${core.url}/v1/modules/${first.id}/invoke/${first.id === "echo" ? "echo" : "<operation>"} -d '{"hello":"outrig"}'`
           : "ready",
       );
     })

@@ -3,6 +3,8 @@ import { dirname, extname, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
+import { isLoopbackHost } from "../../authority/dev-token.ts";
+import { hasCredentials, readAuthoritySection } from "./authority-section.ts";
 import {
   loadManifestForConfig,
   mergeManifestIntoEntry,
@@ -154,6 +156,17 @@ export function validateConfig(document: unknown, file: string, baseDir: string)
   }
   if (config.modules.some((m) => m.launch === "attached") && !config.spi.bootstrap_token) {
     throw new ConfigError(`${file}: spi.bootstrap_token: required when a module is attached`);
+  }
+  if (config.authority !== undefined) {
+    const section = readAuthoritySection(config.authority, baseDir);
+    if (!section.ok)
+      throw new ConfigError(section.problems.map((p) => `${file}: ${p.path}: ${p.message}`).join("\n"));
+    config.authorityConfig = section.config;
+  }
+  if (!isLoopbackHost(config.server.host) && !hasCredentials(config.authorityConfig)) {
+    throw new ConfigError(
+      `${file}: server.host: ${JSON.stringify(config.server.host)} is not a loopback address; public endpoints there need authentication: configure authority.jwt or authority.api_keys (the development token works on loopback only)`,
+    );
   }
   return config;
 }

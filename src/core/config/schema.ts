@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { AuthorityConfig } from "../../authority/config.ts";
 import { BackoffSchema, HealthSchema, type Manifest, RestartSchema } from "../../manifest/schema.ts";
 import { MODULE_ID_PATTERN } from "../../spi/descriptor.ts";
 
@@ -49,6 +50,15 @@ const moduleBase = {
       "Path of the module's manifest (relative to this file). Its entrypoint, health and restart apply unless set here; the descriptor is checked against it at launch",
     ),
   required: z.boolean().default(true).describe("The core is ready only when this module is"),
+  access: z
+    .strictObject({
+      visibility: z.enum(["public", "team", "private"]).default("public"),
+      team: z.string().min(1).optional(),
+      owner: z.string().min(1).optional(),
+      hidden: z.boolean().default(false),
+    })
+    .prefault({})
+    .describe("What policies see of this module: callers who may not see it get NOT_FOUND"),
   config: z
     .record(z.string(), z.unknown())
     .default({})
@@ -131,19 +141,15 @@ export const securitySchema = z
   })
   .describe("Module admission: signed manifests");
 
-const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\]|localhost)$/;
-
 export const configSchema = z.strictObject({
   $schema: z.string().optional().describe("JSON Schema reference for editors; ignored"),
   server: z
     .strictObject({
       host: z
         .string()
+        .min(1)
         .default("127.0.0.1")
-        .refine((h) => LOOPBACK.test(h), {
-          message:
-            "must be a loopback address (127.0.0.1, ::1, localhost): the public endpoints have no authentication yet",
-        }),
+        .describe("Public address; anything but loopback needs authority.jwt or authority.api_keys"),
       port: z.number().int().min(0).max(65535).default(8080).describe("Public port; 0 picks a free one"),
       max_body_bytes: z
         .number()
@@ -203,6 +209,12 @@ export const configSchema = z.strictObject({
     .prefault({})
     .describe("The core's SPI server, which modules call"),
   security: securitySchema.prefault({}),
+  authority: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe(
+      "Authentication (JWT, API keys), Cedar policies and roles, context references, rate limits, audit: docs/authority.md",
+    ),
   modules: z.array(moduleSchema).default([]).describe("The modules this core runs"),
 });
 
@@ -227,7 +239,11 @@ export type SupervisedModuleConfig = Omit<ParsedSupervised, "command"> & {
 };
 export type AttachedModuleConfig = z.infer<typeof attachedModuleSchema> & { loadedManifest?: LoadedManifest };
 export type ModuleConfig = SupervisedModuleConfig | AttachedModuleConfig;
-export type OutrigConfig = Omit<z.infer<typeof configSchema>, "modules"> & { modules: ModuleConfig[] };
+export type OutrigConfig = Omit<z.infer<typeof configSchema>, "modules"> & {
+  modules: ModuleConfig[];
+  /** The `authority` section converted and validated for the authority library (not a config key). */
+  authorityConfig?: AuthorityConfig;
+};
 export type SecurityConfig = z.infer<typeof securitySchema>;
 export type HealthConfig = z.infer<typeof healthSchema>;
 export type RestartConfig = z.infer<typeof restartSchema>;

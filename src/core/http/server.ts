@@ -8,16 +8,23 @@ import {
 import { createServer as createHttp2Server } from "node:http2";
 import type { Socket } from "node:net";
 import { OutrigError, toHttpError } from "../../errors/index.ts";
+import { enforce } from "./access.ts";
 import { DualProtocolListener } from "./listener.ts";
-import { isLoopbackAddress } from "./loopback.ts";
 import { correlationIdOf } from "./request-headers.ts";
 import { sendError } from "./respond.ts";
 import { Router, requestTarget } from "./router.ts";
 import { registerAdminRoutes } from "./routes/admin.ts";
+import { registerAuthorityRoutes } from "./routes/authority-admin.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerInvokeRoute } from "./routes/invoke.ts";
 import { registerStreamRoute } from "./routes/stream.ts";
-import type { HttpRequest, HttpResponse, HttpServerDeps, RequestContext } from "./types.ts";
+import {
+  HttpFailure,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpServerDeps,
+  type RequestContext,
+} from "./types.ts";
 
 export type { HttpServerDeps } from "./types.ts";
 
@@ -42,6 +49,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
   const closing = () => listener.closing;
   registerHealthRoutes(router, deps, closing);
   registerAdminRoutes(router, deps);
+  registerAuthorityRoutes(router, deps);
   registerInvokeRoute(router, deps);
   registerStreamRoute(router, deps);
 
@@ -112,11 +120,19 @@ async function dispatch(
   try {
     const target = requestTarget(req.url);
     ctx.query = target.query;
-    if (target.path === "/admin" || target.path.startsWith("/admin/")) {
-      // No authentication until the authority lands: the admin API is loopback only.
-      if (!isLoopbackAddress(ctx.remoteAddress)) throw OutrigError.fromCode("core.admin.forbidden");
-    }
     const match = router.match(method, target.path);
+    if (target.path === "/admin" || target.path.startsWith("/admin/")) {
+      // Every admin call needs module.manage (on the module, or on all modules).
+      const moduleId = match.kind === "found" ? match.params.module : undefined;
+      await enforce(
+        deps.gate.admin({
+          headers: req.headers,
+          correlationId: ctx.correlationId,
+          ...(ctx.remoteAddress ? { clientIp: ctx.remoteAddress } : {}),
+          ...(moduleId ? { moduleId } : {}),
+        }),
+      );
+    }
     if (match.kind === "not_found") throw OutrigError.fromCode("core.route.not_found");
     template = match.template;
     if (match.kind === "method_not_allowed") {
@@ -133,7 +149,8 @@ async function dispatch(
       res.destroy();
       return;
     }
-    const error = sendError(ctx, thrown);
+    const error =
+      thrown instanceof HttpFailure ? sendError(ctx, thrown.error, thrown.headers) : sendError(ctx, thrown);
     if (error.category === "INTERNAL" && error.origin === "core") {
       deps.logger.error(
         { err: thrown, route: template, correlation_id: ctx.correlationId },

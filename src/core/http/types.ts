@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Logger } from "pino";
+import type { OutrigError } from "../../errors/index.ts";
+import type { AccessGate } from "../auth/access-gate.ts";
 import type { CoreMetrics } from "../metrics.ts";
 import type { Invoker, ModuleAdmin, Readiness } from "../types.ts";
 
@@ -13,6 +15,30 @@ export interface HttpServerDeps {
   logger: Logger;
   /** Largest request body accepted, in bytes (`server.max_body_bytes`). */
   maxBodyBytes: number;
+  /** Decides every invoke and admin request before it runs. */
+  gate: AccessGate;
+  /** Policy reloads and revocations for the admin API; absent, those routes answer UNSUPPORTED. */
+  authorityAdmin?: AuthorityAdmin;
+}
+
+/** The authority's operations the admin API exposes. */
+export interface AuthorityAdmin {
+  /** Re-reads the policy files; an invalid set is refused and the old one stays in force. */
+  reloadPolicies(): Promise<
+    { ok: true; epoch: number; policies: number } | { ok: false; error: OutrigError; diagnostics: unknown[] }
+  >;
+  /** Revokes a token (by `jti`), an API key (by id), or everything a subject holds now. */
+  revoke(what: { jti?: string; apiKeyId?: string; subject?: string }): void;
+}
+
+/** An error answer that needs extra response headers (a `WWW-Authenticate` challenge). */
+export class HttpFailure extends Error {
+  constructor(
+    readonly error: OutrigError,
+    readonly headers: Record<string, string>,
+  ) {
+    super(error.message);
+  }
 }
 
 /** One handler serves both protocols through the http2 compatibility API. */

@@ -1,6 +1,7 @@
 import { chmodSync, rmSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
+import type { Authority } from "../../authority/authority.ts";
 import { OutrigError } from "../../errors/index.ts";
 import { AuthPolicyService } from "../../gen/outrig/core/v1/auth_policy_pb.ts";
 import { CatalogService } from "../../gen/outrig/core/v1/catalog_pb.ts";
@@ -17,10 +18,13 @@ import type { OutrigConfig } from "../config/schema.ts";
 import type { SecretScrubber } from "../secrets.ts";
 import type { ModuleInstance } from "../supervisor/instance.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
+import { authPolicyHandlers } from "./auth-policy.ts";
 import { describeSecretRef, resolveSecretRef } from "./secret-refs.ts";
+import { sessionHandlers } from "./sessions.ts";
 
 export interface SpiServerDeps {
   config: OutrigConfig;
+  authority: Authority;
   supervisor: Supervisor;
   logger: Logger;
   scrubber: SecretScrubber;
@@ -49,11 +53,21 @@ export class SpiServer {
     });
     addService(this.#server, ConfigSecretsService, this.#configSecrets(), moduleAuth);
     addService(this.#server, ObservabilityService, this.#observability(), moduleAuth);
+    addService(
+      this.#server,
+      AuthPolicyService,
+      authPolicyHandlers(deps.authority, (metadata) => this.#caller(metadata as grpc.Metadata)!),
+      moduleAuth,
+    );
     // Implemented by later work; until then every RPC answers UNSUPPORTED in the envelope.
-    addService(this.#server, AuthPolicyService, {}, moduleAuth);
     addService(this.#server, CatalogService, {}, moduleAuth);
     addService(this.#server, PluginService, {}, moduleAuth);
-    addService(this.#server, SessionService, {}, moduleAuth);
+    addService(
+      this.#server,
+      SessionService,
+      sessionHandlers(deps.authority, (metadata) => this.#caller(metadata as grpc.Metadata)!),
+      moduleAuth,
+    );
   }
 
   #caller(metadata: grpc.Metadata): ModuleInstance | undefined {

@@ -1,5 +1,7 @@
 import { OutrigError } from "../../../errors/index.ts";
+import type { AccessGate } from "../../auth/access-gate.ts";
 import type { RouteRequest } from "../../types.ts";
+import { enforce } from "../access.ts";
 import { assertJson, readBody } from "../body.ts";
 import { deadlineOf, mediaTypeOf, traceContextOf } from "../request-headers.ts";
 import type { RequestContext } from "../types.ts";
@@ -10,15 +12,31 @@ const OPERATION = /^[\x21-\x7e]{1,256}$/;
 
 /**
  * Turns a public invoke request into a RouteRequest. Cheap checks (names, headers, media
- * type) run before the body is read; a JSON-typed body must parse before any module sees it.
+ * type) and the access decision run before the body is read, so an unauthenticated or
+ * denied caller never gets to upload; a JSON-typed body must parse before any module sees it.
  */
-export async function readInvocation(ctx: RequestContext, maxBodyBytes: number): Promise<RouteRequest> {
+export async function readInvocation(
+  ctx: RequestContext,
+  maxBodyBytes: number,
+  gate: AccessGate,
+): Promise<RouteRequest> {
   const moduleId = ctx.params.module!;
   const operation = ctx.params.operation!;
   if (!MODULE_ID.test(moduleId)) throw OutrigError.fromCode("core.invoke.module_not_found");
   if (!OPERATION.test(operation)) throw OutrigError.fromCode("core.invoke.operation_not_found");
   const deadline = deadlineOf(ctx.req);
   const media = mediaTypeOf(ctx.req);
+  const trace = traceContextOf(ctx.req);
+  const contextRef = await enforce(
+    gate.invoke({
+      headers: ctx.req.headers,
+      moduleId,
+      operation,
+      correlationId: ctx.correlationId,
+      ...(ctx.remoteAddress ? { clientIp: ctx.remoteAddress } : {}),
+      ...(trace.traceparent ? { traceId: trace.traceparent.slice(3, 35) } : {}),
+    }),
+  );
   const payload = await readBody(ctx.req, maxBodyBytes, ctx.signal);
   if (media.json) assertJson(payload);
   const request: RouteRequest = {
@@ -28,7 +46,8 @@ export async function readInvocation(ctx: RequestContext, maxBodyBytes: number):
     contentType: media.value,
     correlationId: ctx.correlationId,
     signal: ctx.signal,
-    ...traceContextOf(ctx.req),
+    contextRef,
+    ...trace,
   };
   if (deadline !== undefined) request.deadline = deadline;
   if (ctx.remoteAddress) request.attributes = { client_ip: ctx.remoteAddress };

@@ -6,10 +6,10 @@ import { readInvocation } from "./invocation.ts";
 /** `POST /v1/modules/:module/invoke/:operation`: one unary call through the router. */
 export function registerInvokeRoute(
   router: Router,
-  deps: Pick<HttpServerDeps, "invoker" | "maxBodyBytes">,
+  deps: Pick<HttpServerDeps, "invoker" | "maxBodyBytes" | "gate">,
 ): void {
   router.add("POST", "/v1/modules/:module/invoke/:operation", async (ctx) => {
-    const request = await readInvocation(ctx, deps.maxBodyBytes);
+    const request = await readInvocation(ctx, deps.maxBodyBytes, deps.gate);
     const result = await deps.invoker.invoke(request);
     send(
       ctx,

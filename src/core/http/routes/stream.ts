@@ -18,10 +18,10 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  */
 export function registerStreamRoute(
   router: Router,
-  deps: Pick<HttpServerDeps, "invoker" | "maxBodyBytes" | "logger">,
+  deps: Pick<HttpServerDeps, "invoker" | "maxBodyBytes" | "logger" | "gate">,
 ): void {
   router.add("POST", "/v1/modules/:module/stream/:operation", async (ctx) => {
-    const request = await readInvocation(ctx, deps.maxBodyBytes);
+    const request = await readInvocation(ctx, deps.maxBodyBytes, deps.gate);
     const events = deps.invoker.invokeStream(request)[Symbol.asyncIterator]();
     const first = await events.next();
     if (first.done || first.value.type !== "started") {

@@ -1,0 +1,92 @@
+/**
+ * The core's ingress decisions: the HTTP listener asks the gate before it invokes a
+ * module or serves an admin call. The authority-backed gate authenticates the caller,
+ * decides with Cedar, applies rate limits, audits, and issues the context reference the
+ * module receives.
+ */
+
+import type { HeaderBag } from "../../authority/authenticator.ts";
+import type { Authority } from "../../authority/authority.ts";
+import type { ResourceRef } from "../../authority/cedar/entities.ts";
+import type { OutrigError } from "../../errors/index.ts";
+import type { ModuleConfig } from "../config/schema.ts";
+
+export type AccessDecision =
+  | { ok: true; contextRef: string; subject: string }
+  | { ok: false; error: OutrigError; wwwAuthenticate?: string };
+
+export interface AccessRequest {
+  headers: HeaderBag;
+  correlationId: string;
+  clientIp?: string;
+  traceId?: string;
+}
+
+export interface AccessGate {
+  /** May this caller invoke an operation of this module? */
+  invoke(request: AccessRequest & { moduleId: string; operation: string }): Promise<AccessDecision>;
+  /** May this caller use the admin API (on this module, or on all)? */
+  admin(request: AccessRequest & { moduleId?: string }): Promise<AccessDecision>;
+}
+
+/** The module's resource attributes as policies see them. */
+function moduleResource(moduleId: string, module: ModuleConfig | undefined): ResourceRef {
+  const access = module?.access;
+  const attributes: Record<string, string> = {
+    visibility: access?.visibility ?? "public",
+    hidden: String(access?.hidden ?? false),
+  };
+  if (access?.team) attributes.team = access.team;
+  if (access?.owner) attributes.owner = access.owner;
+  return { type: "module", id: moduleId, attributes };
+}
+
+export function authorityGate(authority: Authority, modules: readonly ModuleConfig[]): AccessGate {
+  const byId = new Map(modules.map((m) => [m.id, m]));
+  const ids = (r: AccessRequest, module?: string) => ({
+    correlationId: r.correlationId,
+    transport: "http",
+    ...(module ? { module } : {}),
+    ...(r.clientIp ? { clientIp: r.clientIp } : {}),
+    ...(r.traceId ? { traceId: r.traceId } : {}),
+  });
+  return {
+    async invoke(request) {
+      const result = await authority.authorizeRequest({
+        moduleId: request.moduleId,
+        headers: request.headers,
+        check: {
+          action: "module.invoke",
+          resource: moduleResource(request.moduleId, byId.get(request.moduleId)),
+          context: {
+            transport: "http",
+            ingress: "core",
+            ...(request.clientIp ? { clientIp: request.clientIp } : {}),
+          },
+        },
+        ids: ids(request, request.moduleId),
+      });
+      return result.ok
+        ? { ok: true, contextRef: result.contextRef, subject: result.principal.subject }
+        : {
+            ok: false,
+            error: result.error,
+            ...(result.wwwAuthenticate ? { wwwAuthenticate: result.wwwAuthenticate } : {}),
+          };
+    },
+    async admin(request) {
+      const result = await authority.authorizeAdmin({
+        headers: request.headers,
+        ...(request.moduleId ? { moduleId: request.moduleId } : {}),
+        ids: ids(request),
+      });
+      return result.ok
+        ? { ok: true, contextRef: result.contextRef, subject: result.principal.subject }
+        : {
+            ok: false,
+            error: result.error,
+            ...(result.wwwAuthenticate ? { wwwAuthenticate: result.wwwAuthenticate } : {}),
+          };
+    },
+  };
+}
