@@ -5,6 +5,7 @@ import { type AuthResult, authFailure, DEFAULT_REALM } from "./auth-result.ts";
 import type { AuthorityCode } from "./codes.ts";
 import { type DevTokenAuthenticator, isDevToken } from "./dev-token.ts";
 import type { JwtAuthenticator } from "./jwt.ts";
+import type { MtlsAuthenticator, PeerCertificate } from "./mtls.ts";
 import type { RevocationList } from "./revocation.ts";
 
 /** Request headers as Node gives them (lowercase names) or as a plain map. */
@@ -15,6 +16,8 @@ export interface AuthenticatorOptions {
   apiKeys?: ApiKeyAuthenticator;
   /** Only ever present for `outrig up` on loopback (its constructor enforces that). */
   devToken?: DevTokenAuthenticator;
+  /** Client certificates verified by the public listener's TLS layer. */
+  mtls?: MtlsAuthenticator;
   revocations?: RevocationList;
   realm?: string;
   logger?: Logger;
@@ -49,7 +52,11 @@ export class Authenticator {
     this.#realm = options.realm ?? DEFAULT_REALM;
   }
 
-  async authenticate(headers: HeaderBag): Promise<AuthResult> {
+  /**
+   * A header credential wins; a verified client certificate (`peer`) authenticates only a
+   * request that presents none.
+   */
+  async authenticate(headers: HeaderBag, peer?: PeerCertificate): Promise<AuthResult> {
     const authorization = single(headers, "authorization");
     const apiKeyHeader = single(headers, "x-api-key");
     if (authorization === null || apiKeyHeader === null) return this.#fail("auth.credential.malformed");
@@ -67,6 +74,8 @@ export class Authenticator {
       const token = match[2]!;
       if (!B64TOKEN.test(token)) return this.#fail("auth.credential.malformed");
       result = await this.#bearer(token);
+    } else if (peer && this.#options.mtls) {
+      result = this.#options.mtls.authenticate(peer);
     } else {
       return this.#fail("auth.credential.missing");
     }

@@ -13,6 +13,7 @@ import type {
 import { authorityError } from "./codes.ts";
 import type { ContextRefResult, ContextRefService } from "./context-ref.ts";
 import type { InvalidationBus, InvalidationEvent } from "./invalidation.ts";
+import type { PeerCertificate } from "./mtls.ts";
 import type { Principal } from "./principal.ts";
 import type { RateLimiter } from "./rate-limit/limiter.ts";
 import type { RevocationList } from "./revocation.ts";
@@ -181,12 +182,14 @@ export class Authority {
   async authorizeRequest(request: {
     moduleId: string;
     headers: HeaderBag;
+    /** A client certificate the public listener verified, if any. */
+    peer?: PeerCertificate;
     check: PermissionCheck;
     sessionId?: string;
     ids?: RequestIds;
   }): Promise<AuthorizeResult> {
     const ids = { module: request.moduleId, ...request.ids };
-    const authenticated = await this.parts.authenticator.authenticate(request.headers);
+    const authenticated = await this.parts.authenticator.authenticate(request.headers, request.peer);
     if (!authenticated.ok) {
       this.parts.audit?.authenticationFailure(authenticated.error, ids);
       return authenticated;
@@ -208,12 +211,14 @@ export class Authority {
   /** The admin API: authenticated, and `module.manage` on the module (or on `*`). */
   async authorizeAdmin(request: {
     headers: HeaderBag;
+    peer?: PeerCertificate;
     moduleId?: string;
     ids?: RequestIds;
   }): Promise<AuthorizeResult> {
     return this.authorizeRequest({
       moduleId: "outrig.admin",
       headers: request.headers,
+      ...(request.peer ? { peer: request.peer } : {}),
       check: { action: "module.manage", resource: { type: "module", id: request.moduleId ?? "*" } },
       ...(request.ids ? { ids: request.ids } : {}),
     });

@@ -85,6 +85,11 @@ export const AUTHORITY_CODES = [
   },
   // API keys and the development token.
   { code: "auth.api_key.invalid", category: "UNAUTHENTICATED", message: "The API key is invalid." },
+  {
+    code: "auth.mtls.unknown_identity",
+    category: "UNAUTHENTICATED",
+    message: "The client certificate is not a known identity.",
+  },
   { code: "auth.api_key.expired", category: "UNAUTHENTICATED", message: "The API key has expired." },
   {
     code: "auth.dev_token.invalid",

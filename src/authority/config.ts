@@ -14,6 +14,7 @@ import { DevTokenAuthenticator } from "./dev-token.ts";
 import { InvalidationBus } from "./invalidation.ts";
 import { JwtAuthenticator } from "./jwt.ts";
 import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, type StaticKey } from "./jwt-keys.ts";
+import { MtlsAuthenticator, mtlsIdentitySchema } from "./mtls.ts";
 import { RateLimiter } from "./rate-limit/limiter.ts";
 import { MemoryRateLimitStore } from "./rate-limit/memory-store.ts";
 import { RedisRateLimitStore } from "./rate-limit/redis-store.ts";
@@ -84,6 +85,11 @@ export const authorityConfigSchema = z
       .strict()
       .optional(),
     apiKeys: z.array(apiKeyRecordSchema).default([]),
+    /** Client-certificate identities, for a public listener with TLS and a client CA. */
+    mtls: z
+      .object({ identities: z.array(mtlsIdentitySchema).default([]) })
+      .strict()
+      .optional(),
     policies: z
       .object({
         /** `.cedar` files or directories of them. */
@@ -97,13 +103,24 @@ export const authorityConfigSchema = z
     contextRefs: z
       .object({
         ttlSec: z.number().int().min(1).max(MAX_CONTEXT_REF_TTL_SEC).default(MAX_CONTEXT_REF_TTL_SEC),
+        /**
+         * Generated keys (no `keyFiles`) are replaced this often; the previous key keeps
+         * verifying references it signed until they expire. Shared key files rotate by
+         * replacing the files (several replicas must agree).
+         */
+        rotateEverySec: z
+          .number()
+          .int()
+          .min(60)
+          .max(30 * 86_400)
+          .default(3600),
         /** PKCS#8 Ed25519 keys shared by all replicas; the first signs. Default: a fresh key per process. */
         keyFiles: z
           .array(z.object({ kid: z.string().optional(), path: z.string().min(1) }).strict())
           .optional(),
       })
       .strict()
-      .default({ ttlSec: MAX_CONTEXT_REF_TTL_SEC }),
+      .default({ ttlSec: MAX_CONTEXT_REF_TTL_SEC, rotateEverySec: 3600 }),
     rateLimits: z
       .object({
         redisUrl: z.string().optional(),
@@ -203,6 +220,12 @@ export async function createAuthority(
         })),
       )
     : ContextRefKeyRing.generate();
+  const rotation = config.contextRefs.keyFiles
+    ? undefined
+    : setInterval(() => {
+        const kid = keyRing.rotate();
+        logger?.info({ kid }, "context-reference signing key rotated");
+      }, config.contextRefs.rotateEverySec * 1000).unref();
 
   const source = config.policies.paths.length > 0 ? policyFileSource(config.policies.paths) : undefined;
   // `outrig up`: the dev token's principal holds role `admin`; make sure that role can act.
@@ -239,6 +262,9 @@ export async function createAuthority(
       ...(runtime.devToken
         ? { devToken: new DevTokenAuthenticator({ ...runtime.devToken, realm: config.realm }) }
         : {}),
+      ...(config.mtls && config.mtls.identities.length > 0
+        ? { mtls: new MtlsAuthenticator(config.mtls.identities, config.realm) }
+        : {}),
       revocations,
       realm: config.realm,
       ...(logger ? { logger } : {}),
@@ -264,6 +290,7 @@ export async function createAuthority(
   return {
     authority,
     async close() {
+      clearInterval(rotation);
       watcher?.close();
       await audit.close();
       await store?.close?.();

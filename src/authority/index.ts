@@ -18,6 +18,7 @@ export * from "./invalidation.ts";
 export * from "./jwt.ts";
 export * from "./jwt-claims.ts";
 export * from "./jwt-keys.ts";
+export * from "./mtls.ts";
 export * from "./pb.ts";
 export * from "./principal.ts";
 export * from "./rate-limit/index.ts";

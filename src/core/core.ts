@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { type AuthorityHandle, createAuthority } from "../authority/config.ts";
@@ -10,6 +10,7 @@ import { authorityGate } from "./auth/access-gate.ts";
 import { authorityAdmin } from "./auth/authority-admin.ts";
 import { ConfigError } from "./config/load.ts";
 import type { OutrigConfig } from "./config/schema.ts";
+import type { ListenerTls } from "./http/listener.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createCoreLogger } from "./logger.ts";
 import { CoreMetrics } from "./metrics.ts";
@@ -39,6 +40,26 @@ async function loadTrust(path: string | undefined): Promise<TrustedSigners> {
   } catch (error) {
     throw new ConfigError(`security.trusted_signers: ${(error as Error).message}`);
   }
+}
+
+/** The public listener's TLS: certificate, key, and the CA client certificates chain to. */
+function publicTls(tls: NonNullable<OutrigConfig["server"]["tls"]>): ListenerTls {
+  const read = (what: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new Error(
+        `cannot read the public listener's ${what} ${path} (${(error as NodeJS.ErrnoException).code})`,
+      );
+    }
+  };
+  return {
+    cert: read("certificate", tls.cert_file),
+    key: read("key", tls.key_file),
+    ...(tls.client_ca_file ? { ca: read("client CA", tls.client_ca_file) } : {}),
+    requestCert: tls.client_ca_file !== undefined,
+    rejectUnauthorized: tls.require_client_cert,
+  };
 }
 
 /**
@@ -128,6 +149,7 @@ export class Core {
       logger,
       maxBodyBytes: config.server.max_body_bytes,
       gate: authorityGate(authority.authority, config.modules),
+      ...(config.server.tls ? { tls: publicTls(config.server.tls) } : {}),
       authorityAdmin: authorityAdmin(authority.authority),
     });
     let spiAddress: { unix: string; tcp?: string };
@@ -137,7 +159,7 @@ export class Core {
       attachedCoreAddress ||= spiAddress.tcp ?? spiAddress.unix;
       const { port } = await http.listen(config.server.host, config.server.port);
       const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
-      url = `http://${host}:${port}`;
+      url = `${config.server.tls ? "https" : "http"}://${host}:${port}`;
     } catch (error) {
       await spi.close();
       await http.close(0).catch(() => {});

@@ -79,9 +79,7 @@ export class DirectIngress {
     }
     let caller: Caller;
     try {
-      let resolved: Awaited<ReturnType<CoreConnection["resolveCaller"]>>;
-      let decided: Awaited<ReturnType<CoreConnection["checkPermissions"]>>;
-      resolved = await core.resolveCaller({
+      const resolved = await core.resolveCaller({
         headers,
         transport: request.transport ?? "http",
         ...(request.clientIp ? { clientIp: request.clientIp } : {}),
@@ -95,7 +93,7 @@ export class DirectIngress {
         return denied(error, deny?.wwwAuthenticate || undefined);
       }
       const contextRef = resolved.result.value.contextRef;
-      decided = await core.checkPermissions(contextRef, [
+      const decided = await core.checkPermissions(contextRef, [
         {
           ...check,
           context: { ingress: "direct", transport: request.transport ?? "http", ...check.context },

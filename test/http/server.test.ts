@@ -1,5 +1,5 @@
 import { connect as netConnect } from "node:net";
-import { CLIENTS, FakeAdmin, moduleStatus, startServer, type TestServer } from "./helpers.ts";
+import { CLIENTS, moduleStatus, startServer, type TestServer } from "./helpers.ts";
 
 let t: TestServer;
 beforeEach(async () => {

@@ -8,6 +8,7 @@
 import type { HeaderBag } from "../../authority/authenticator.ts";
 import type { Authority } from "../../authority/authority.ts";
 import type { ResourceRef } from "../../authority/cedar/entities.ts";
+import type { PeerCertificate } from "../../authority/mtls.ts";
 import type { OutrigError } from "../../errors/index.ts";
 import type { ModuleConfig } from "../config/schema.ts";
 
@@ -17,6 +18,8 @@ export type AccessDecision =
 
 export interface AccessRequest {
   headers: HeaderBag;
+  /** A client certificate the public listener verified. */
+  peer?: PeerCertificate;
   correlationId: string;
   clientIp?: string;
   traceId?: string;
@@ -55,6 +58,7 @@ export function authorityGate(authority: Authority, modules: readonly ModuleConf
       const result = await authority.authorizeRequest({
         moduleId: request.moduleId,
         headers: request.headers,
+        ...(request.peer ? { peer: request.peer } : {}),
         check: {
           action: "module.invoke",
           resource: moduleResource(request.moduleId, byId.get(request.moduleId)),
@@ -77,6 +81,7 @@ export function authorityGate(authority: Authority, modules: readonly ModuleConf
     async admin(request) {
       const result = await authority.authorizeAdmin({
         headers: request.headers,
+        ...(request.peer ? { peer: request.peer } : {}),
         ...(request.moduleId ? { moduleId: request.moduleId } : {}),
         ids: ids(request),
       });

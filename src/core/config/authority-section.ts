@@ -66,5 +66,9 @@ export function readAuthoritySection(
 
 /** Whether the section configures a way for callers to authenticate besides the dev token. */
 export function hasCredentials(config: AuthorityConfig | undefined): boolean {
-  return Boolean(config?.jwt || (config?.apiKeys && config.apiKeys.length > 0));
+  return Boolean(
+    config?.jwt ||
+      (config?.apiKeys && config.apiKeys.length > 0) ||
+      (config?.mtls?.identities?.length ?? 0) > 0,
+  );
 }

@@ -157,11 +157,28 @@ export function validateConfig(document: unknown, file: string, baseDir: string)
   if (config.modules.some((m) => m.launch === "attached") && !config.spi.bootstrap_token) {
     throw new ConfigError(`${file}: spi.bootstrap_token: required when a module is attached`);
   }
+  if (config.server.tls) {
+    const tls = config.server.tls;
+    config.server.tls = {
+      ...tls,
+      cert_file: resolve(baseDir, tls.cert_file),
+      key_file: resolve(baseDir, tls.key_file),
+      ...(tls.client_ca_file ? { client_ca_file: resolve(baseDir, tls.client_ca_file) } : {}),
+    };
+    if (tls.require_client_cert && !tls.client_ca_file) {
+      throw new ConfigError(`${file}: server.tls.require_client_cert: needs server.tls.client_ca_file`);
+    }
+  }
   if (config.authority !== undefined) {
     const section = readAuthoritySection(config.authority, baseDir);
     if (!section.ok)
       throw new ConfigError(section.problems.map((p) => `${file}: ${p.path}: ${p.message}`).join("\n"));
     config.authorityConfig = section.config;
+  }
+  if ((config.authorityConfig?.mtls?.identities?.length ?? 0) > 0 && !config.server.tls?.client_ca_file) {
+    throw new ConfigError(
+      `${file}: authority.mtls: client-certificate identities need server.tls.client_ca_file (the CA they are verified against)`,
+    );
   }
   if (!isLoopbackHost(config.server.host) && !hasCredentials(config.authorityConfig)) {
     throw new ConfigError(

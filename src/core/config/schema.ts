@@ -150,6 +150,24 @@ export const configSchema = z.strictObject({
         .min(1)
         .default("127.0.0.1")
         .describe("Public address; anything but loopback needs authority.jwt or authority.api_keys"),
+      tls: z
+        .strictObject({
+          cert_file: z.string().min(1).describe("PEM certificate of the public listener"),
+          key_file: z.string().min(1).describe("PEM private key of the public listener"),
+          client_ca_file: z
+            .string()
+            .min(1)
+            .optional()
+            .describe("PEM CA bundle client certificates are verified against (mTLS identities)"),
+          require_client_cert: z
+            .boolean()
+            .default(false)
+            .describe("Refuse connections without a client certificate that chains to client_ca_file"),
+        })
+        .optional()
+        .describe(
+          "HTTPS (HTTP/1.1 and HTTP/2 by ALPN) on the public listener, optionally with client certificates",
+        ),
       port: z.number().int().min(0).max(65535).default(8080).describe("Public port; 0 picks a free one"),
       max_body_bytes: z
         .number()

@@ -1,6 +1,18 @@
 import type { Server as Http1Server } from "node:http";
 import type { Http2Server, ServerHttp2Session } from "node:http2";
 import { createServer as createTcpServer, type Socket, type Server as TcpServer } from "node:net";
+import {
+  createServer as createTlsServer,
+  type TLSSocket,
+  type TlsOptions,
+  type Server as TlsServer,
+} from "node:tls";
+
+/**
+ * TLS on the public port: certificate, key, and optionally the CA client certificates are
+ * verified against (`requestCert`), refusing connections without one (`rejectUnauthorized`).
+ */
+export type ListenerTls = Pick<TlsOptions, "cert" | "key" | "ca" | "requestCert" | "rejectUnauthorized">;
 
 /** The client connection preface of HTTP/2 (RFC 9113 §3.4). */
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
@@ -9,9 +21,9 @@ const SNIFF_TIMEOUT_MS = 10_000;
 const CLOSE_POLL_MS = 25;
 
 /**
- * One TCP port for HTTP/1.1 and cleartext HTTP/2 with prior knowledge: the first bytes of
- * each connection are compared with the HTTP/2 preface, then the socket (with those bytes
- * pushed back) goes to the matching Node server. Both servers never listen themselves.
+ * One TCP port for HTTP/1.1 and HTTP/2. In cleartext, the first bytes of each connection
+ * are compared with the HTTP/2 preface (prior knowledge); with TLS, the handshake's ALPN
+ * decides. Then the socket goes to the matching Node server; neither server listens itself.
  */
 export class DualProtocolListener {
   readonly #tcp: TcpServer;
@@ -22,8 +34,23 @@ export class DualProtocolListener {
   readonly #sessions = new Set<ServerHttp2Session>();
   #closing = false;
 
-  constructor(h1: Http1Server, h2: Http2Server) {
+  readonly #tls: TlsServer | undefined;
+
+  constructor(h1: Http1Server, h2: Http2Server, tls?: ListenerTls) {
     this.#h1 = h1;
+    if (tls) {
+      // tls.Server runs the handshake (and sets `authorized` from the client certificate);
+      // it never listens itself either: accepted TCP sockets are handed to it.
+      this.#tls = createTlsServer({
+        ...tls,
+        ALPNProtocols: ["h2", "http/1.1"],
+        handshakeTimeout: SNIFF_TIMEOUT_MS,
+      });
+      this.#tls.on("secureConnection", (secure: TLSSocket) => {
+        (secure.alpnProtocol === "h2" ? this.#h2 : this.#h1).emit("connection", secure);
+      });
+      this.#tls.on("tlsClientError", (_error, socket) => socket.destroy());
+    }
     this.#h2 = h2;
     this.#tcp = createTcpServer({ noDelay: true }, (socket) => this.#accept(socket));
     h2.on("session", (session: ServerHttp2Session) => {
@@ -96,6 +123,12 @@ export class DualProtocolListener {
     }
     this.#sniffing.add(socket);
     socket.setTimeout(SNIFF_TIMEOUT_MS, () => socket.destroy());
+    if (this.#tls) {
+      socket.setTimeout(0);
+      this.#sniffing.delete(socket);
+      this.#tls.emit("connection", socket);
+      return;
+    }
     let seen: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);

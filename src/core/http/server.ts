@@ -7,6 +7,8 @@ import {
 } from "node:http";
 import { createServer as createHttp2Server } from "node:http2";
 import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import type { PeerCertificate } from "../../authority/mtls.ts";
 import { OutrigError, toHttpError } from "../../errors/index.ts";
 import { enforce } from "./access.ts";
 import { DualProtocolListener } from "./listener.ts";
@@ -70,7 +72,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
   // Node's default allows unlimited concurrent streams per connection.
   const h2 = createHttp2Server({ settings: { maxConcurrentStreams: MAX_STREAMS_PER_CONNECTION } }, handle);
   h2.on("sessionError", (error) => deps.logger.debug({ err: error }, "http2 session error"));
-  const listener = new DualProtocolListener(h1, h2);
+  const listener = new DualProtocolListener(h1, h2, deps.tls);
 
   return {
     listen: (host, port) => listener.listen(host, port),
@@ -113,6 +115,8 @@ async function dispatch(
     http1: req.httpVersionMajor === 1,
     signal: controller.signal,
   };
+  const peer = verifiedPeer(req);
+  if (peer) ctx.peer = peer;
   res.setHeader("x-correlation-id", ctx.correlationId);
   // A keep-alive connection that sends a request while the core is stopping is not reused.
   if (ctx.http1 && closing()) res.setHeader("connection", "close");
@@ -130,6 +134,7 @@ async function dispatch(
           correlationId: ctx.correlationId,
           ...(ctx.remoteAddress ? { clientIp: ctx.remoteAddress } : {}),
           ...(moduleId ? { moduleId } : {}),
+          ...(ctx.peer ? { peer: ctx.peer } : {}),
         }),
       );
     }
@@ -169,6 +174,20 @@ async function dispatch(
       "http request",
     );
   }
+}
+
+/** The client certificate of a TLS connection, when the handshake verified one. */
+function verifiedPeer(req: HttpRequest): PeerCertificate | undefined {
+  const socket = req.socket as TLSSocket | undefined;
+  if (!socket?.encrypted || !socket.authorized) return undefined;
+  const cert = socket.getPeerCertificate();
+  if (!cert?.fingerprint256) return undefined;
+  const cn = cert.subject?.CN;
+  return {
+    ...(typeof cn === "string" ? { cn } : {}),
+    sans: (cert.subjectaltname ?? "").split(", ").filter(Boolean),
+    fingerprint256: cert.fingerprint256,
+  };
 }
 
 /**

@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Logger } from "pino";
+import type { PeerCertificate } from "../../authority/mtls.ts";
 import type { OutrigError } from "../../errors/index.ts";
 import type { AccessGate } from "../auth/access-gate.ts";
 import type { CoreMetrics } from "../metrics.ts";
 import type { Invoker, ModuleAdmin, Readiness } from "../types.ts";
+import type { ListenerTls } from "./listener.ts";
 
 /** What the public listener needs from the rest of the core. */
 export interface HttpServerDeps {
@@ -17,6 +19,8 @@ export interface HttpServerDeps {
   maxBodyBytes: number;
   /** Decides every invoke and admin request before it runs. */
   gate: AccessGate;
+  /** HTTPS on the public port (and client certificates when it asks for them). */
+  tls?: ListenerTls;
   /** Policy reloads and revocations for the admin API; absent, those routes answer UNSUPPORTED. */
   authorityAdmin?: AuthorityAdmin;
 }
@@ -70,6 +74,8 @@ export interface RequestContext {
   http1: boolean;
   /** Aborted when the client goes away before the response is complete. */
   signal: AbortSignal;
+  /** The client certificate the TLS layer verified, when there is one. */
+  peer?: PeerCertificate;
 }
 
 export type RouteHandler = (ctx: RequestContext) => Promise<void>;

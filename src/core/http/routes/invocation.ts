@@ -33,6 +33,7 @@ export async function readInvocation(
       moduleId,
       operation,
       correlationId: ctx.correlationId,
+      ...(ctx.peer ? { peer: ctx.peer } : {}),
       ...(ctx.remoteAddress ? { clientIp: ctx.remoteAddress } : {}),
       ...(trace.traceparent ? { traceId: trace.traceparent.slice(3, 35) } : {}),
     }),
