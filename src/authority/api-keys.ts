@@ -85,21 +85,29 @@ export function teamScopeFromSpec(spec: TeamScopeSpec | undefined): TeamScope {
   return teamScopeOf(spec);
 }
 
+/**
+ * What a configured credential grants its principal: subject, roles, scopes and team
+ * scope. Shared by API key records and client-certificate identities.
+ */
+export const principalGrantFields = {
+  subject: z.string().min(1).max(512),
+  roles: z.array(z.string().min(1).max(256)).max(1024).optional(),
+  scopes: z.array(z.string().min(1).max(256)).max(1024).optional(),
+  teams: z
+    .union([
+      z.literal("unrestricted"),
+      z.literal("public_only"),
+      z.array(z.string().min(1).max(256)).max(1024),
+    ])
+    .optional(),
+};
+
 /** Configuration form of a stored key (`expiresAt` as an ISO date). */
 export const apiKeyRecordSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9]{16}$/),
     hash: z.string().regex(/^hmac-sha256\$[A-Za-z0-9_-]{16,}\$[A-Za-z0-9_-]{43}$/),
-    subject: z.string().min(1).max(512),
-    roles: z.array(z.string().min(1).max(256)).max(1024).optional(),
-    scopes: z.array(z.string().min(1).max(256)).max(1024).optional(),
-    teams: z
-      .union([
-        z.literal("unrestricted"),
-        z.literal("public_only"),
-        z.array(z.string().min(1).max(256)).max(1024),
-      ])
-      .optional(),
+    ...principalGrantFields,
     expiresAt: z.iso.datetime({ offset: true }).optional(),
     disabled: z.boolean().optional(),
   })

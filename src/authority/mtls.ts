@@ -5,7 +5,7 @@
  * nobody: there are no implicit identities.
  */
 import { z } from "zod";
-import { teamScopeFromSpec } from "./api-keys.ts";
+import { principalGrantFields, teamScopeFromSpec } from "./api-keys.ts";
 import { type AuthResult, authFailure, DEFAULT_REALM } from "./auth-result.ts";
 import { createPrincipal } from "./principal.ts";
 
@@ -34,16 +34,7 @@ export const mtlsIdentitySchema = z
       .refine((m) => m.cn !== undefined || m.san !== undefined || m.fingerprint256 !== undefined, {
         message: "match needs cn, san or fingerprint256",
       }),
-    subject: z.string().min(1).max(512),
-    roles: z.array(z.string().min(1).max(256)).max(1024).optional(),
-    scopes: z.array(z.string().min(1).max(256)).max(1024).optional(),
-    teams: z
-      .union([
-        z.literal("unrestricted"),
-        z.literal("public_only"),
-        z.array(z.string().min(1).max(256)).max(1024),
-      ])
-      .optional(),
+    ...principalGrantFields,
   })
   .strict();
 

@@ -15,6 +15,7 @@ import * as grpc from "@grpc/grpc-js";
 import { toGrpcStatus } from "../errors/grpc.ts";
 import { OutrigError, toOutrigError } from "../errors/index.ts";
 import { bearer, MD } from "./metadata.ts";
+import type { MethodInput, MethodOutput, Methods } from "./service-types.ts";
 
 /** grpc-js Metadata with the SPI credential set. */
 export function credentialMetadata(secret: string): grpc.Metadata {
@@ -22,18 +23,6 @@ export function credentialMetadata(secret: string): grpc.Metadata {
   md.set(MD.authorization, bearer(secret));
   return md;
 }
-
-type Methods<S extends DescService> = S["method"];
-type MethodInput<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends {
-  input: infer I extends DescMessage;
-}
-  ? I
-  : never;
-type MethodOutput<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends {
-  output: infer O extends DescMessage;
-}
-  ? O
-  : never;
 
 function serializer<T extends DescMessage>(schema: T): (m: MessageShape<T>) => Buffer {
   return (m) => {

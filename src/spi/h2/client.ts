@@ -23,6 +23,7 @@ import type {
 } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { unixSocketPath } from "../handshake.ts";
+import type { MethodInput as In, Methods, MethodOutput as Out } from "../service-types.ts";
 import {
   Code,
   decodeGrpcMessage,
@@ -32,18 +33,6 @@ import {
   MessageReader,
   WireMetadata,
 } from "./wire.ts";
-
-type Methods<S extends DescService> = S["method"];
-type In<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends {
-  input: infer I extends DescMessage;
-}
-  ? I
-  : never;
-type Out<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends {
-  output: infer O extends DescMessage;
-}
-  ? O
-  : never;
 
 /** A failed call: the same shape as grpc-js's ServiceError, so fromGrpcError reads both. */
 export class ClientError extends Error {

@@ -27,6 +27,7 @@ import type {
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { grpcStatusFor, OutrigError, toOutrigError } from "../../errors/index.ts";
 import { unixSocketPath } from "../handshake.ts";
+import type { MethodInput as In, Methods, MethodOutput as Out } from "../service-types.ts";
 import {
   Code,
   decodeTimeout,
@@ -37,18 +38,6 @@ import {
   MessageReader,
   WireMetadata,
 } from "./wire.ts";
-
-type Methods<S extends DescService> = S["method"];
-type In<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends {
-  input: infer I extends DescMessage;
-}
-  ? I
-  : never;
-type Out<S extends DescService, K extends keyof Methods<S>> = Methods<S>[K] extends {
-  output: infer O extends DescMessage;
-}
-  ? O
-  : never;
 
 /** One call as a handler sees it (a subset of grpc-js's server call, so handlers port over). */
 export class ServerCall<Res = unknown> extends EventEmitter {
