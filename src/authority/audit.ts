@@ -65,7 +65,8 @@ export class AuditLogger {
         this.#failed++;
       });
     }
-    this.#logger = options.logger?.child({ component: "audit" });
+    // Records carry an `audit` field; no extra binding (nested bindings repeat keys in JSON).
+    this.#logger = options.logger;
     this.#sampleRate = Math.min(1, Math.max(0, options.allowSampleRate ?? 0.01));
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;

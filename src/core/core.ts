@@ -109,7 +109,7 @@ export class Core {
     const devToken = isLoopbackHost(config.server.host) ? generateDevToken() : undefined;
     scrubber.add(devToken);
     const authority = await createAuthority(config.authorityConfig ?? {}, {
-      logger: logger.child({ component: "authority" }),
+      logger: logger.child({ subsystem: "authority" }),
       ...(devToken ? { devToken: { token: devToken, bindHost: config.server.host } } : {}),
     });
     const metrics = new CoreMetrics();
