@@ -14,7 +14,7 @@ import { checkManifestFileSync } from "../../src/core/config/manifest-entry.ts";
 import { PROFILES } from "../../src/manifest/index.ts";
 import { PROFILE_TEMPLATES } from "../../src/scaffold/index.ts";
 import { SMOKE_STEPS, type SmokeReport, smokeModule } from "../../src/smoke/index.ts";
-import { FAST, invokeJson, isAlive, NODE, RAW_MODULE, ROOT, startCore } from "../support/harness.ts";
+import { FAST, invokeJson, isAlive, NODE, RAW_MODULE, ROOT, startCore, waitFor } from "../support/harness.ts";
 
 // Inside the checkout (so `outrig/sdk` resolves to it, as for a newcomer), in a git-ignored place.
 let work: string;
@@ -112,7 +112,7 @@ describe("outrig module init demo --profile mcp, then smoke", () => {
       content_type: "application/json",
       output: { content: [{ type: "text", text: "hi" }], isError: false },
     });
-    expect(isAlive(pidOf(report))).toBe(false);
+    await waitFor(() => !isAlive(pidOf(report)), "the module process to be gone", 5000);
   });
 
   test("the scaffold's own test passes with node --test: zero install, zero build", () => {
@@ -189,7 +189,7 @@ describe("smoke on broken modules", () => {
     );
     expect(err).toMatch(/^failed at step "handshake": module "raw"/m);
     const pid = Number(/pid (\d+)/.exec(out)?.[1]);
-    expect(isAlive(pid)).toBe(false);
+    await waitFor(() => !isAlive(pid), "the module process to be gone", 5000);
   });
 
   test("each failure names its step", async () => {
@@ -212,7 +212,7 @@ describe("smoke on broken modules", () => {
       expect(report.error).toMatch(reason);
       expect(report.steps.at(-1)).toMatchObject({ name: step, ok: false });
       const pid = pidOf(report);
-      if (pid) expect(isAlive(pid)).toBe(false);
+      if (pid) await waitFor(() => !isAlive(pid), "the module process to be gone", 5000);
     }
   });
 
@@ -231,7 +231,7 @@ describe("smoke on broken modules", () => {
       failed_step: "handshake",
       error: "timed out: the run took longer than 500 ms",
     });
-    expect(isAlive(pidOf(report))).toBe(false);
+    await waitFor(() => !isAlive(pidOf(report)), "the module process to be gone", 5000);
   });
 
   test("an invalid manifest fails at the manifest step, and nothing is spawned", async () => {
@@ -245,7 +245,7 @@ describe("smoke on broken modules", () => {
     const report = await smokeModule({ manifest: rawManifest("noop", "healthy"), operation: "nope" });
     expect(report.failed_step).toBe("round-trip");
     expect(report.error).toMatch(/operation "nope" is not in the descriptor \(it has: ping, stream\.ok/);
-    expect(isAlive(pidOf(report))).toBe(false);
+    await waitFor(() => !isAlive(pidOf(report)), "the module process to be gone", 5000);
   });
 
   test("a streaming round trip is held to the streaming contract", async () => {

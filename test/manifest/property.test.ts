@@ -175,6 +175,9 @@ describe("mutated valid manifests", () => {
       if (op.kind === "delete") {
         if (Array.isArray(container)) (container as unknown[]).splice(head as number, 1);
         else delete container[head!];
+      } else if (Array.isArray(container) && head === "length") {
+        // An array's own `length` cannot hold a value; the mutation becomes an extra property.
+        return Object.assign({}, container, { length: op.value });
       } else {
         Object.defineProperty(container, head!, {
           value: op.value,
