@@ -6,13 +6,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { fromGrpcError, OutrigError } from "../../src/errors/index.ts";
+import { fromGrpcError, GrpcStatus, OutrigError } from "../../src/errors/index.ts";
 import {
   type InvokeStreamResponse,
   ModuleService,
 } from "../../src/gen/outrig/module/v1/module_service_pb.ts";
 import { addService, ServiceClient } from "../../src/spi/grpc-service.ts";
-import { H2ServiceClient } from "../../src/spi/h2/client.ts";
+import { ClientError, H2ServiceClient } from "../../src/spi/h2/client.ts";
 import { H2GrpcServer } from "../../src/spi/h2/server.ts";
 import {
   decodeGrpcMessage,
@@ -25,6 +25,8 @@ import {
 import { waitFor } from "../support/harness.ts";
 
 interface Observed {
+  /** Handler calls begun, so a test can wait until a call has reached the server. */
+  started: number;
   cancelled: number;
   lastAuthorization: string | undefined;
   lastCorrelation: string | undefined;
@@ -40,6 +42,7 @@ type AnyCall = {
 function handlers(observed: Observed) {
   return {
     invoke: async (req: { operation: string; payload: Uint8Array }, call: AnyCall) => {
+      observed.started++;
       observed.lastAuthorization = call.metadata.get("authorization")[0] as string | undefined;
       observed.lastCorrelation = call.metadata.get("x-correlation-id")[0] as string | undefined;
       if (req.operation === "fail") {
@@ -65,6 +68,7 @@ function handlers(observed: Observed) {
       return { payload: req.payload, contentType: "application/octet-stream" };
     },
     invokeStream: async (req: { payload: Uint8Array }, call: AnyCall) => {
+      observed.started++;
       const count = Number(new TextDecoder().decode(req.payload));
       for (let i = 1; i <= count; i++) {
         const ok = call.write({
@@ -124,7 +128,7 @@ describe.each(pairs)("%s client against %s server", (clientKind, serverKind) => 
   let dir: string;
   let client: Client;
   let stop: () => Promise<void>;
-  const observed: Observed = { cancelled: 0, lastAuthorization: undefined, lastCorrelation: undefined };
+  const observed = newObserved();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "interop-"));
@@ -193,14 +197,87 @@ describe.each(pairs)("%s client against %s server", (clientKind, serverKind) => 
 
   test("an abort cancels the call and the server observes it", async () => {
     const before = observed.cancelled;
+    const startedBefore = observed.started;
     const controller = new AbortController();
     const pending = client
       .unary("invoke", { operation: "hang" }, { signal: controller.signal })
       .catch((e) => e);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => observed.started > startedBefore, "the call to reach the server");
     controller.abort();
     expect(fromGrpcError(await pending, "module").code).toBe("spi.invoke.cancelled");
     await waitFor(() => observed.cancelled > before, "the server to see the cancel");
+  });
+});
+
+function newObserved(): Observed {
+  return { started: 0, cancelled: 0, lastAuthorization: undefined, lastCorrelation: undefined };
+}
+
+/** What a lean-client call that never reached the wire failed with, unary and streaming alike. */
+async function earlyFailure(
+  client: H2ServiceClient<typeof ModuleService>,
+  options: { deadline?: number; signal?: AbortSignal },
+): Promise<{ unary: unknown; stream: unknown }> {
+  const unary = await client.unary("invoke", { operation: "echo" }, options).catch((e) => e);
+  let stream: unknown;
+  try {
+    for await (const _ of client.serverStream("invokeStream", { payload: new Uint8Array() }, options));
+  } catch (error) {
+    stream = error;
+  }
+  return { unary, stream };
+}
+
+describe("lean client calls that end before they start", () => {
+  let dir: string;
+  let address: string;
+  let client: H2ServiceClient<typeof ModuleService>;
+  let stop: () => Promise<void>;
+  const observed = newObserved();
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "interop-early-"));
+    address = `unix://${join(dir, "s.sock")}`;
+    stop = await servers.lean(address, observed);
+    client = new H2ServiceClient(ModuleService, address);
+  });
+  afterAll(async () => {
+    client.close();
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("an already aborted signal fails with CANCELLED and sends nothing", async () => {
+    const { unary, stream } = await earlyFailure(client, { signal: AbortSignal.abort() });
+    for (const error of [unary, stream]) {
+      expect(error).toBeInstanceOf(ClientError);
+      expect((error as ClientError).code).toBe(GrpcStatus.CANCELLED);
+      expect(fromGrpcError(error, "module").code).toBe("spi.invoke.cancelled");
+    }
+    expect(observed.started).toBe(0);
+  });
+
+  test("an expired deadline fails with DEADLINE_EXCEEDED and sends nothing", async () => {
+    const { unary, stream } = await earlyFailure(client, { deadline: Date.now() - 1 });
+    for (const error of [unary, stream]) {
+      expect(error).toBeInstanceOf(ClientError);
+      expect((error as ClientError).code).toBe(GrpcStatus.DEADLINE_EXCEEDED);
+      expect(fromGrpcError(error, "module").code).toBe("spi.invoke.deadline_exceeded");
+    }
+    expect(observed.started).toBe(0);
+  });
+
+  test("a call on a closed channel fails with UNAVAILABLE", async () => {
+    const closed = new H2ServiceClient(ModuleService, address);
+    closed.close();
+    expect(() => closed.serverStream("invokeStream", { payload: new Uint8Array() })).not.toThrow();
+    const { unary, stream } = await earlyFailure(closed, {});
+    for (const error of [unary, stream]) {
+      expect(error).toBeInstanceOf(ClientError);
+      expect((error as ClientError).code).toBe(GrpcStatus.UNAVAILABLE);
+      expect(fromGrpcError(error, "module").code).toBe("core.invoke.module_unavailable");
+    }
+    expect(observed.started).toBe(0);
   });
 });
 

@@ -118,11 +118,14 @@ function exchange(
   onEnd: (outcome: Outcome) => void,
 ): ClientHttp2Stream | undefined {
   let ended = false;
+  // Declared before `end`: the early exits below end the call before either exists.
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const end = (outcome: Outcome) => {
     if (ended) return;
     ended = true;
     clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onAbort);
+    if (onAbort) options.signal?.removeEventListener("abort", onAbort);
     onEnd(outcome);
   };
   const deadline = options.deadline === undefined ? undefined : Number(options.deadline);
@@ -155,18 +158,17 @@ function exchange(
     return undefined;
   }
   let why: "cancelled" | "deadline" | undefined;
-  const onAbort = () => {
+  onAbort = () => {
     why ??= "cancelled";
     stream.close(constants.NGHTTP2_CANCEL);
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
-  const timer =
-    deadline === undefined
-      ? undefined
-      : setTimeout(() => {
-          why ??= "deadline";
-          stream.close(constants.NGHTTP2_CANCEL);
-        }, deadline - Date.now());
+  if (deadline !== undefined) {
+    timer = setTimeout(() => {
+      why ??= "deadline";
+      stream.close(constants.NGHTTP2_CANCEL);
+    }, deadline - Date.now());
+  }
 
   let status: Outcome | undefined;
   const reader = new MessageReader(maxMessageBytes);
