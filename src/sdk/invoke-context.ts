@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { CallContext } from "../gen/outrig/module/v1/module_service_pb.ts";
-import { MD, type MetadataLike, metadataValue } from "../spi/metadata.ts";
+import type { ServerCall } from "../spi/h2/server.ts";
+import { MD, metadataValue } from "../spi/metadata.ts";
 import type { CancelReason, InvokeContext } from "./types.ts";
 
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -12,48 +13,28 @@ export function traceIdOf(traceparent: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/** The parts of a grpc-js server call the context needs. */
-export interface ServerCallLike {
-  readonly metadata: MetadataLike;
-  getDeadline(): Date | number;
-  on(event: "cancelled", listener: () => void): unknown;
-}
-
-function deadlineOf(call: ServerCallLike): Date | undefined {
-  const deadline = call.getDeadline();
-  if (deadline instanceof Date) return deadline;
-  if (typeof deadline === "number" && Number.isFinite(deadline)) return new Date(deadline);
-  return undefined;
-}
-
 /**
  * Builds the handler's context for one call and wires cancellation: the signal aborts
- * with "cancelled" when the caller cancels, "deadline" when the deadline passes, and
- * "shutdown" when `abortAll` runs at a drain deadline.
+ * with "cancelled" when the caller cancels, "deadline" when the deadline passes (the
+ * server cancels the call then), and "shutdown" when a drain deadline aborts the controller.
  */
 export function createInvokeContext(
-  call: ServerCallLike,
+  call: Pick<ServerCall<never>, "metadata" | "deadline" | "on">,
   operation: string,
   context: CallContext | undefined,
   base: { instanceId: string; logger: Logger },
-): { ctx: InvokeContext; controller: AbortController; dispose: () => void } {
+): { ctx: InvokeContext; controller: AbortController } {
   const controller = new AbortController();
   const correlationHeader = metadataValue(call.metadata, MD.correlationId);
   const correlationId =
     correlationHeader && CORRELATION_ID.test(correlationHeader) ? correlationHeader : randomUUID();
   const traceId = traceIdOf(metadataValue(call.metadata, MD.traceparent));
-  const deadline = deadlineOf(call);
-  const abort = (reason: CancelReason) => {
+  const { deadline } = call;
+  call.on("cancelled", () => {
+    const reason: CancelReason =
+      deadline !== undefined && Date.now() >= deadline - 5 ? "deadline" : "cancelled";
     if (!controller.signal.aborted) controller.abort(reason);
-  };
-  call.on("cancelled", () =>
-    abort(deadline && Date.now() >= deadline.getTime() - 5 ? "deadline" : "cancelled"),
-  );
-  let timer: NodeJS.Timeout | undefined;
-  if (deadline) {
-    timer = setTimeout(() => abort("deadline"), Math.max(0, deadline.getTime() - Date.now()));
-    timer.unref();
-  }
+  });
   let logger: Logger | undefined;
   const ctx: InvokeContext = {
     operation,
@@ -62,7 +43,7 @@ export function createInvokeContext(
     traceId,
     contextRef: context?.contextRef ?? "",
     attempt: context?.attempt || 1,
-    deadline,
+    deadline: deadline === undefined ? undefined : new Date(deadline),
     signal: controller.signal,
     // A child logger costs more than a small handler; build it only when a handler logs.
     get logger() {
@@ -74,5 +55,5 @@ export function createInvokeContext(
       return logger;
     },
   };
-  return { ctx, controller, dispose: () => clearTimeout(timer) };
+  return { ctx, controller };
 }

@@ -156,7 +156,7 @@ export function createModuleService(rt: ModuleRuntime): ModuleServiceImpl {
       if (req.operation === WIRING_PROBE_OPERATION)
         return { payload: req.payload, contentType: req.contentType };
       const op = admit(rt, req, false);
-      const { ctx, controller, dispose } = createInvokeContext(call, req.operation, req.context, rt);
+      const { ctx, controller } = createInvokeContext(call, req.operation, req.context, rt);
       const span = startSpan(rt, call.metadata, req.operation);
       rt.controllers.add(controller);
       rt.lifecycle.begin();
@@ -170,7 +170,6 @@ export function createModuleService(rt: ModuleRuntime): ModuleServiceImpl {
         failure = handlerError(error, ctx);
         throw failure;
       } finally {
-        dispose();
         span.end(failure);
         rt.controllers.delete(controller);
         rt.lifecycle.end(failure !== undefined);
@@ -179,7 +178,7 @@ export function createModuleService(rt: ModuleRuntime): ModuleServiceImpl {
 
     invokeStream: async (req, call) => {
       const op = admit(rt, req, true) as Extract<Operation, { streaming: true }>;
-      const { ctx, controller, dispose } = createInvokeContext(call, req.operation, req.context, rt);
+      const { ctx, controller } = createInvokeContext(call, req.operation, req.context, rt);
       const span = startSpan(rt, call.metadata, req.operation);
       rt.controllers.add(controller);
       rt.lifecycle.begin();
@@ -187,7 +186,6 @@ export function createModuleService(rt: ModuleRuntime): ModuleServiceImpl {
       try {
         ok = await runStream(op, req, call, ctx);
       } finally {
-        dispose();
         span.end(ok ? undefined : { code: "spi.stream.failed", category: "INTERNAL" });
         rt.controllers.delete(controller);
         rt.lifecycle.end(!ok);

@@ -42,20 +42,15 @@ import {
 /** One call as a handler sees it (a subset of grpc-js's server call, so handlers port over). */
 export class ServerCall<Res = unknown> extends EventEmitter {
   cancelled = false;
-  readonly #deadline: number | undefined;
 
   constructor(
     readonly metadata: WireMetadata,
-    deadline: number | undefined,
+    /** Epoch ms from the caller's grpc-timeout; the call is cancelled when it passes. */
+    readonly deadline: number | undefined,
     private readonly stream: ServerHttp2Stream,
     private readonly writeMessage: (message: Res) => boolean,
   ) {
     super();
-    this.#deadline = deadline;
-  }
-
-  getDeadline(): Date | number {
-    return this.#deadline === undefined ? Number.POSITIVE_INFINITY : new Date(this.#deadline);
   }
 
   /** Server streaming: sends one message; false means wait for "drain". */
