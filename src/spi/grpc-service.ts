@@ -15,7 +15,7 @@ import * as grpc from "@grpc/grpc-js";
 import { toGrpcStatus } from "../errors/grpc.ts";
 import { OutrigError, toOutrigError } from "../errors/index.ts";
 import { bearer, MD } from "./metadata.ts";
-import type { MethodInput, MethodOutput, Methods } from "./service-types.ts";
+import { type MethodInput, type MethodOutput, type Methods, methodPath } from "./service-types.ts";
 
 /** grpc-js Metadata with the SPI credential set. */
 export function credentialMetadata(secret: string): grpc.Metadata {
@@ -35,10 +35,6 @@ function serializer<T extends DescMessage>(schema: T): (m: MessageShape<T>) => B
 
 function deserializer<T extends DescMessage>(schema: T): (b: Buffer) => MessageShape<T> {
   return (b) => fromBinary(schema, b);
-}
-
-export function methodPath(method: DescMethod): string {
-  return `/${method.parent.typeName}/${method.name}`;
 }
 
 /** The grpc-js service definition of a protobuf-es service, keyed by the method's local name. */

@@ -1,4 +1,4 @@
-import type { DescMessage, DescService } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
 
 /** The methods of a protobuf-es service, by local name. */
 export type Methods<S extends DescService> = S["method"];
@@ -16,3 +16,8 @@ export type MethodOutput<S extends DescService, K extends keyof Methods<S>> = Me
 }
   ? O
   : never;
+
+/** The HTTP/2 path of a gRPC method: `/package.Service/Method`. */
+export function methodPath(method: DescMethod): string {
+  return `/${method.parent.typeName}/${method.name}`;
+}

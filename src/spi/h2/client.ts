@@ -22,10 +22,15 @@ import type {
   MessageShape,
 } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { GrpcStatus } from "../../errors/grpc-status.ts";
 import { unixSocketPath } from "../handshake.ts";
-import type { MethodInput as In, Methods, MethodOutput as Out } from "../service-types.ts";
 import {
-  Code,
+  type MethodInput as In,
+  type Methods,
+  methodPath,
+  type MethodOutput as Out,
+} from "../service-types.ts";
+import {
   decodeGrpcMessage,
   encodeTimeout,
   type FrameError,
@@ -65,7 +70,7 @@ export class H2Channel {
   ) {}
 
   session(): ClientHttp2Session {
-    if (this.#closed) throw new ClientError(Code.UNAVAILABLE, "channel closed");
+    if (this.#closed) throw new ClientError(GrpcStatus.UNAVAILABLE, "channel closed");
     const current = this.#session;
     if (current && !current.closed && !current.destroyed) return current;
     const path = unixSocketPath(this.target);
@@ -92,12 +97,12 @@ export class H2Channel {
 
 /** Maps a non-200 HTTP status to a gRPC code, as the gRPC HTTP/2 spec does. */
 function codeForHttpStatus(status: number): number {
-  if (status === 400) return Code.INTERNAL;
-  if (status === 401) return Code.UNAUTHENTICATED;
-  if (status === 403) return 7;
-  if (status === 404) return Code.UNIMPLEMENTED;
-  if (status === 429 || status === 502 || status === 503 || status === 504) return Code.UNAVAILABLE;
-  return Code.UNKNOWN;
+  if (status === 400) return GrpcStatus.INTERNAL;
+  if (status === 401) return GrpcStatus.UNAUTHENTICATED;
+  if (status === 403) return GrpcStatus.PERMISSION_DENIED;
+  if (status === 404) return GrpcStatus.UNIMPLEMENTED;
+  if (status === 429 || status === 502 || status === 503 || status === 504) return GrpcStatus.UNAVAILABLE;
+  return GrpcStatus.UNKNOWN;
 }
 
 interface Outcome {
@@ -106,14 +111,22 @@ interface Outcome {
   metadata: WireMetadata;
 }
 
+/** Largest response message the client accepts. */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** A method and its HTTP/2 path, computed once per service client. */
+interface Route {
+  method: DescMethod;
+  path: string;
+}
+
 /** One request/response exchange; calls `onMessage` per message and `onEnd` once. */
 function exchange(
   channel: H2Channel,
-  method: DescMethod,
+  route: Route,
   request: unknown,
   headers: Record<string, string>,
   options: CallOptions,
-  maxMessageBytes: number,
   onMessage: (message: Buffer) => void,
   onEnd: (outcome: Outcome) => void,
 ): ClientHttp2Stream | undefined {
@@ -131,19 +144,23 @@ function exchange(
   const deadline = options.deadline === undefined ? undefined : Number(options.deadline);
   if (deadline !== undefined && deadline - Date.now() <= 0) {
     end({
-      code: Code.DEADLINE_EXCEEDED,
+      code: GrpcStatus.DEADLINE_EXCEEDED,
       message: "deadline exceeded before the call started",
       metadata: new WireMetadata(),
     });
     return undefined;
   }
   if (options.signal?.aborted) {
-    end({ code: Code.CANCELLED, message: "cancelled before the call started", metadata: new WireMetadata() });
+    end({
+      code: GrpcStatus.CANCELLED,
+      message: "cancelled before the call started",
+      metadata: new WireMetadata(),
+    });
     return undefined;
   }
   const h: Record<string, string> = {
     ":method": "POST",
-    ":path": `/${method.parent.typeName}/${method.name}`,
+    ":path": route.path,
     "content-type": "application/grpc",
     te: "trailers",
     ...headers,
@@ -154,7 +171,7 @@ function exchange(
   try {
     stream = channel.session().request(h);
   } catch (error) {
-    end({ code: Code.UNAVAILABLE, message: (error as Error).message, metadata: new WireMetadata() });
+    end({ code: GrpcStatus.UNAVAILABLE, message: (error as Error).message, metadata: new WireMetadata() });
     return undefined;
   }
   let why: "cancelled" | "deadline" | undefined;
@@ -171,7 +188,7 @@ function exchange(
   }
 
   let status: Outcome | undefined;
-  const reader = new MessageReader(maxMessageBytes);
+  const reader = new MessageReader(MAX_RESPONSE_BYTES);
   const readStatus = (hdrs: IncomingHttpHeaders): Outcome | undefined => {
     const raw = hdrs["grpc-status"];
     if (raw === undefined) return undefined;
@@ -198,13 +215,17 @@ function exchange(
       for (const message of reader.push(chunk)) onMessage(message);
     } catch (error) {
       const e = error as FrameError;
-      status = { code: e.grpcStatus ?? Code.INTERNAL, message: e.message, metadata: new WireMetadata() };
+      status = {
+        code: e.grpcStatus ?? GrpcStatus.INTERNAL,
+        message: e.message,
+        metadata: new WireMetadata(),
+      };
       stream.close(constants.NGHTTP2_CANCEL);
     }
   });
   stream.on("trailers", (hdrs) => {
     status = readStatus(hdrs) ?? {
-      code: Code.INTERNAL,
+      code: GrpcStatus.INTERNAL,
       message: "trailers without grpc-status",
       metadata: new WireMetadata(),
     };
@@ -213,21 +234,22 @@ function exchange(
   stream.on("close", () => {
     if (why === "deadline")
       return end({
-        code: Code.DEADLINE_EXCEEDED,
+        code: GrpcStatus.DEADLINE_EXCEEDED,
         message: "deadline exceeded",
         metadata: new WireMetadata(),
       });
     if (why === "cancelled")
-      return end({ code: Code.CANCELLED, message: "cancelled", metadata: new WireMetadata() });
+      return end({ code: GrpcStatus.CANCELLED, message: "cancelled", metadata: new WireMetadata() });
     end(
       status ?? {
-        code: Code.UNAVAILABLE,
+        code: GrpcStatus.UNAVAILABLE,
         message: `stream closed (${stream.rstCode ?? "no status"})`,
         metadata: new WireMetadata(),
       },
     );
   });
-  stream.end(frame(toBinary(method.input, create(method.input, request as MessageInitShape<DescMessage>))));
+  const input = route.method.input;
+  stream.end(frame(toBinary(input, create(input, request as MessageInitShape<DescMessage>))));
   return stream;
 }
 
@@ -266,7 +288,7 @@ export class ClientStream<T> implements AsyncIterable<T> {
         }
         const outcome = this.#outcome;
         if (outcome) {
-          if (outcome.code !== Code.OK)
+          if (outcome.code !== GrpcStatus.OK)
             throw new ClientError(outcome.code, outcome.message, outcome.metadata);
           return;
         }
@@ -286,21 +308,19 @@ export interface H2ClientOptions {
   metadata?: () => Record<string, string>;
   channel?: H2Channel;
   tls?: SecureClientSessionOptions;
-  maxMessageBytes?: number;
 }
 
 /** A typed client for one service; share a channel between services of one target. */
 export class H2ServiceClient<S extends DescService> {
   readonly channel: H2Channel;
-  readonly #service: S;
+  readonly #routes = new Map<string, Route>();
   readonly #metadata: () => Record<string, string>;
-  readonly #max: number;
 
   constructor(service: S, target: string, options: H2ClientOptions = {}) {
-    this.#service = service;
+    for (const method of service.methods)
+      this.#routes.set(method.localName, { method, path: methodPath(method) });
     this.channel = options.channel ?? new H2Channel(target, options.tls);
     this.#metadata = options.metadata ?? (() => ({}));
-    this.#max = options.maxMessageBytes ?? 64 * 1024 * 1024;
   }
 
   unary<K extends keyof Methods<S> & string>(
@@ -308,30 +328,31 @@ export class H2ServiceClient<S extends DescService> {
     request: MessageInitShape<In<S, K>>,
     options: CallOptions = {},
   ): Promise<MessageShape<Out<S, K>>> {
-    const method = this.#service.method[name] as DescMethod;
+    const route = this.#routes.get(name)!;
     return new Promise((resolve, reject) => {
       let response: MessageShape<Out<S, K>> | undefined;
       let count = 0;
       exchange(
         this.channel,
-        method,
+        route,
         request,
         this.#metadata(),
         options,
-        this.#max,
         (bytes) => {
           count++;
           try {
-            response = fromBinary(method.output, bytes) as MessageShape<Out<S, K>>;
+            response = fromBinary(route.method.output, bytes) as MessageShape<Out<S, K>>;
           } catch {
             response = undefined;
           }
         },
         (outcome) => {
-          if (outcome.code !== Code.OK)
+          if (outcome.code !== GrpcStatus.OK)
             return reject(new ClientError(outcome.code, outcome.message, outcome.metadata));
           if (count !== 1 || !response)
-            return reject(new ClientError(Code.INTERNAL, `expected one response message, got ${count}`));
+            return reject(
+              new ClientError(GrpcStatus.INTERNAL, `expected one response message, got ${count}`),
+            );
           resolve(response);
         },
       );
@@ -343,21 +364,20 @@ export class H2ServiceClient<S extends DescService> {
     request: MessageInitShape<In<S, K>>,
     options: CallOptions = {},
   ): ClientStream<MessageShape<Out<S, K>>> {
-    const method = this.#service.method[name] as DescMethod;
+    const route = this.#routes.get(name)!;
     const out = new ClientStream<MessageShape<Out<S, K>>>();
     out.stream = exchange(
       this.channel,
-      method,
+      route,
       request,
       this.#metadata(),
       options,
-      this.#max,
       (bytes) => {
         try {
-          out.push(fromBinary(method.output, bytes) as MessageShape<Out<S, K>>);
+          out.push(fromBinary(route.method.output, bytes) as MessageShape<Out<S, K>>);
         } catch {
           out.finish({
-            code: Code.INTERNAL,
+            code: GrpcStatus.INTERNAL,
             message: "undecodable response message",
             metadata: new WireMetadata(),
           });

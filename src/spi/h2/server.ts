@@ -25,11 +25,21 @@ import type {
   MessageShape,
 } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { grpcStatusFor, OutrigError, toOutrigError } from "../../errors/index.ts";
-import { unixSocketPath } from "../handshake.ts";
-import type { MethodInput as In, Methods, MethodOutput as Out } from "../service-types.ts";
 import {
-  Code,
+  GrpcStatus,
+  grpcStatusFor,
+  OutrigError,
+  STATUS_DETAILS_KEY,
+  toOutrigError,
+} from "../../errors/index.ts";
+import { unixSocketPath } from "../handshake.ts";
+import {
+  type MethodInput as In,
+  type Methods,
+  methodPath,
+  type MethodOutput as Out,
+} from "../service-types.ts";
+import {
   decodeTimeout,
   encodeGrpcMessage,
   type FrameError,
@@ -123,7 +133,7 @@ export class H2GrpcServer {
       if (method.methodKind !== "unary" && method.methodKind !== "server_streaming") {
         throw new Error(`${method.name}: only unary and server-streaming methods are supported`);
       }
-      this.#routes.set(`/${service.typeName}/${method.name}`, {
+      this.#routes.set(methodPath(method), {
         method,
         handler: (handlers as Record<string, Route["handler"]>)[method.localName],
         options,
@@ -184,7 +194,7 @@ export class H2GrpcServer {
     }
     const route = this.#routes.get(headers[":path"] ?? "");
     if (!route) {
-      trailersOnly(stream, Code.UNIMPLEMENTED, `unknown method ${headers[":path"] ?? ""}`);
+      trailersOnly(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${headers[":path"] ?? ""}`);
       return;
     }
     this.#streams.add(stream);
@@ -221,7 +231,7 @@ export class H2GrpcServer {
       if (stream.destroyed || stream.closed) return;
       const trailers: Record<string, string> = { "grpc-status": String(status) };
       if (message) trailers["grpc-message"] = encodeGrpcMessage(message);
-      if (details) trailers["grpc-status-details-bin"] = details.toString("base64").replace(/=+$/, "");
+      if (details) trailers[STATUS_DETAILS_KEY] = details.toString("base64").replace(/=+$/, "");
       if (!headersSent) return trailersOnly(stream, status, message, trailers);
       stream.once("wantTrailers", () => stream.sendTrailers(trailers));
       stream.end();
@@ -234,7 +244,7 @@ export class H2GrpcServer {
       timer = setTimeout(
         () => {
           call.cancel();
-          finish(Code.DEADLINE_EXCEEDED, "deadline exceeded");
+          finish(GrpcStatus.DEADLINE_EXCEEDED, "deadline exceeded");
           stream.close(constants.NGHTTP2_CANCEL);
         },
         Math.max(0, deadline - Date.now()),
@@ -265,13 +275,16 @@ export class H2GrpcServer {
     stream.once("end", () => {
       if (finished) return;
       if (messages.length !== 1 || reader.pending !== 0) {
-        return finish(Code.INVALID_ARGUMENT, `expected exactly one request message, got ${messages.length}`);
+        return finish(
+          GrpcStatus.INVALID_ARGUMENT,
+          `expected exactly one request message, got ${messages.length}`,
+        );
       }
       let request: unknown;
       try {
         request = fromBinary(method.input, messages[0]!);
       } catch {
-        return finish(Code.INVALID_ARGUMENT, "the request message could not be decoded");
+        return finish(GrpcStatus.INVALID_ARGUMENT, "the request message could not be decoded");
       }
       const handler = route.handler!;
       if (method.methodKind === "unary") {
@@ -280,13 +293,13 @@ export class H2GrpcServer {
           .then((response) => {
             if (finished) return;
             writeMessage(response);
-            finish(Code.OK, "");
+            finish(GrpcStatus.OK, "");
           }, fail);
       } else {
         Promise.resolve()
           .then(() => handler(request, call))
           .then(
-            () => finish(Code.OK, ""),
+            () => finish(GrpcStatus.OK, ""),
             (error) => (call.cancelled ? undefined : fail(error)),
           );
       }

@@ -4,6 +4,8 @@
  * specification; this is what grpc-js, grpc-go and grpcio put on the wire.
  */
 
+import { GrpcStatus } from "../../errors/grpc-status.ts";
+
 type RawHeaders = Record<string, string | string[] | undefined>;
 
 /**
@@ -11,6 +13,7 @@ type RawHeaders = Record<string, string | string[] | undefined>;
  * Built from HTTP/2 headers, it decodes a key only when asked (the hot path reads two).
  */
 export class WireMetadata {
+  /** Decoded values of the keys asked for so far. */
   readonly #map = new Map<string, Array<string | Buffer>>();
   #raw: RawHeaders | undefined;
 
@@ -28,34 +31,11 @@ export class WireMetadata {
     return values;
   }
 
-  set(key: string, value: string | Buffer): void {
-    this.#map.set(key.toLowerCase(), [value]);
-  }
-
-  add(key: string, value: string | Buffer): void {
-    const k = key.toLowerCase();
-    const list = this.get(k).length > 0 ? this.#map.get(k) : undefined;
-    if (list) list.push(value);
-    else this.#map.set(k, [value]);
-  }
-
   /** Metadata over HTTP/2 headers, leaving out pseudo-headers and transport headers. */
   static fromHeaders(headers: RawHeaders): WireMetadata {
     const md = new WireMetadata();
     md.#raw = headers;
     return md;
-  }
-
-  /** HTTP/2 headers for this metadata (binary values base64-encoded without padding). */
-  toHeaders(into: Record<string, string | string[]> = {}): Record<string, string | string[]> {
-    if (this.#raw) for (const key of Object.keys(this.#raw)) this.get(key);
-    for (const [key, values] of this.#map) {
-      const encoded = values.map((v) =>
-        typeof v === "string" ? v : v.toString("base64").replace(/=+$/, ""),
-      );
-      into[key] = encoded.length === 1 ? encoded[0]! : encoded;
-    }
-    return into;
   }
 }
 
@@ -83,7 +63,7 @@ export function frame(message: Uint8Array): Buffer {
 export class FrameError extends Error {
   constructor(
     message: string,
-    readonly grpcStatus: number,
+    readonly grpcStatus: GrpcStatus,
   ) {
     super(message);
   }
@@ -102,11 +82,14 @@ export class MessageReader {
     while (this.#buffer.length >= 5) {
       if (this.#buffer[0] !== 0) {
         // RESOURCE_EXHAUSTED is wrong here; compressed messages are unimplemented.
-        throw new FrameError("compressed messages are not supported", 12);
+        throw new FrameError("compressed messages are not supported", GrpcStatus.UNIMPLEMENTED);
       }
       const length = this.#buffer.readUInt32BE(1);
       if (length > this.maxMessageBytes) {
-        throw new FrameError(`message of ${length} bytes exceeds the limit of ${this.maxMessageBytes}`, 8);
+        throw new FrameError(
+          `message of ${length} bytes exceeds the limit of ${this.maxMessageBytes}`,
+          GrpcStatus.RESOURCE_EXHAUSTED,
+        );
       }
       if (this.#buffer.length < 5 + length) break;
       messages.push(this.#buffer.subarray(5, 5 + length));
@@ -158,30 +141,11 @@ export function encodeGrpcMessage(message: string): string {
 
 export function decodeGrpcMessage(value: string | undefined): string {
   if (!value) return "";
-  try {
-    return Buffer.from(
-      value.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16))),
-      "latin1",
-    ).toString("utf8");
-  } catch {
-    return value;
-  }
+  // Never throws: invalid UTF-8 decodes to U+FFFD.
+  return Buffer.from(
+    value.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16))),
+    "latin1",
+  ).toString("utf8");
 }
 
 export const GRPC_CONTENT_TYPE = "application/grpc+proto";
-
-/** gRPC status codes used here (numbers as on the wire). */
-export const Code = {
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  UNAUTHENTICATED: 16,
-} as const;
