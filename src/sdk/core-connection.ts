@@ -8,7 +8,6 @@ import {
 import { ConfigSecretsService } from "../gen/outrig/core/v1/config_secrets_pb.ts";
 import { Condition, ObservabilityService } from "../gen/outrig/core/v1/observability_pb.ts";
 import { H2ServiceClient } from "../spi/h2/client.ts";
-import { unixSocketPath } from "../spi/handshake.ts";
 import { credentialHeaders } from "../spi/metadata.ts";
 import { mtlsClientOptions, type TlsMaterial } from "../spi/tls.ts";
 
@@ -31,9 +30,8 @@ export class CoreConnection {
   readonly #auth: H2ServiceClient<typeof AuthPolicyService>;
 
   constructor(address: string, credential: string, tls?: TlsMaterial) {
-    const headers = credentialHeaders(credential);
-    const metadata = () => headers;
-    const tlsOptions = tls && !unixSocketPath(address) ? mtlsClientOptions(tls) : undefined;
+    const metadata = credentialHeaders(credential);
+    const tlsOptions = tls ? mtlsClientOptions(tls) : undefined;
     this.#config = new H2ServiceClient(ConfigSecretsService, address, { metadata, tls: tlsOptions });
     this.#auth = new H2ServiceClient(AuthPolicyService, address, { metadata, channel: this.#config.channel });
     this.#observability = new H2ServiceClient(ObservabilityService, address, {

@@ -2,7 +2,6 @@ import type { Logger } from "pino";
 import { fromGrpcError } from "../errors/index.ts";
 import { RegistrationService } from "../gen/outrig/core/v1/registration_pb.ts";
 import { H2ServiceClient } from "../spi/h2/client.ts";
-import { unixSocketPath } from "../spi/handshake.ts";
 import { credentialHeaders } from "../spi/metadata.ts";
 import { mtlsClientOptions, type TlsMaterial } from "../spi/tls.ts";
 import { SUPPORTED_SPI_VERSIONS } from "../spi/versions.ts";
@@ -41,11 +40,9 @@ export class Registrar {
 
   constructor(opts: RegistrationOptions) {
     this.#opts = opts;
-    const headers = credentialHeaders(opts.bootstrapToken);
-    const tls = opts.tls && !unixSocketPath(opts.coreAddress) ? mtlsClientOptions(opts.tls) : undefined;
     this.#client = new H2ServiceClient(RegistrationService, opts.coreAddress, {
-      metadata: () => headers,
-      tls,
+      metadata: credentialHeaders(opts.bootstrapToken),
+      tls: opts.tls ? mtlsClientOptions(opts.tls) : undefined,
     });
   }
 

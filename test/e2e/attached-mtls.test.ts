@@ -94,7 +94,7 @@ test("a client without a certificate cannot even register", async () => {
     modules: [{ id: "probe", launch: "attached", timeouts: FAST.timeouts }],
   });
   const client = new H2ServiceClient(RegistrationService, `localhost:${port}`, {
-    metadata: () => ({ authorization: `Bearer ${BOOTSTRAP}` }),
+    metadata: { authorization: `Bearer ${BOOTSTRAP}` },
     tls: { ca: require_fs().readFileSync(pki.ca) },
   });
   try {

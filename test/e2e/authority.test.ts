@@ -214,7 +214,7 @@ describe("context references and sessions on the SPI", () => {
     const instance = [...c.core.supervisor.group(moduleId)!.instances][0]!;
     const credential = `test-credential-${moduleId}-0123456789`;
     c.core.supervisor.credentials.register(credential, instance);
-    const options = { metadata: () => ({ authorization: `Bearer ${credential}` }) };
+    const options = { metadata: { authorization: `Bearer ${credential}` } };
     return {
       auth: new H2ServiceClient(AuthPolicyService, c.core.spiAddress.unix, options),
       sessions: new H2ServiceClient(SessionService, c.core.spiAddress.unix, options),

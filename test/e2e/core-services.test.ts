@@ -25,7 +25,7 @@ test("services not implemented yet answer UNSUPPORTED in the envelope, to an aut
   const instance = [...c.core.supervisor.group("raw")!.instances][0]!;
   // A credential the core issued, registered for this test's client.
   c.core.supervisor.credentials.register("test-credential-0123456789", instance);
-  const options = { metadata: () => ({ authorization: "Bearer test-credential-0123456789" }) };
+  const options = { metadata: { authorization: "Bearer test-credential-0123456789" } };
   const address = c.core.spiAddress.unix;
   const calls = [
     new H2ServiceClient(CatalogService, address, options).unary("listEntries", { entityType: "tool" }),

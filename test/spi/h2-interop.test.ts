@@ -104,7 +104,7 @@ const servers = {
 const clients = {
   lean: (address: string): Client =>
     new H2ServiceClient(ModuleService, address, {
-      metadata: () => ({ authorization: "Bearer interop" }),
+      metadata: { authorization: "Bearer interop" },
     }) as unknown as Client,
   "grpc-js": (address: string): Client =>
     new ServiceClient(ModuleService, address, {
@@ -228,7 +228,7 @@ async function earlyFailure(
   return { unary, stream };
 }
 
-describe("lean client calls that end before they start", () => {
+describe("lean client on its own", () => {
   let dir: string;
   let address: string;
   let client: H2ServiceClient<typeof ModuleService>;
@@ -248,26 +248,29 @@ describe("lean client calls that end before they start", () => {
   });
 
   test("an already aborted signal fails with CANCELLED and sends nothing", async () => {
+    const before = observed.started;
     const { unary, stream } = await earlyFailure(client, { signal: AbortSignal.abort() });
     for (const error of [unary, stream]) {
       expect(error).toBeInstanceOf(ClientError);
       expect((error as ClientError).code).toBe(GrpcStatus.CANCELLED);
       expect(fromGrpcError(error, "module").code).toBe("spi.invoke.cancelled");
     }
-    expect(observed.started).toBe(0);
+    expect(observed.started).toBe(before);
   });
 
   test("an expired deadline fails with DEADLINE_EXCEEDED and sends nothing", async () => {
+    const before = observed.started;
     const { unary, stream } = await earlyFailure(client, { deadline: Date.now() - 1 });
     for (const error of [unary, stream]) {
       expect(error).toBeInstanceOf(ClientError);
       expect((error as ClientError).code).toBe(GrpcStatus.DEADLINE_EXCEEDED);
       expect(fromGrpcError(error, "module").code).toBe("spi.invoke.deadline_exceeded");
     }
-    expect(observed.started).toBe(0);
+    expect(observed.started).toBe(before);
   });
 
   test("a call on a closed channel fails with UNAVAILABLE", async () => {
+    const before = observed.started;
     const closed = new H2ServiceClient(ModuleService, address);
     closed.close();
     expect(() => closed.serverStream("invokeStream", { payload: new Uint8Array() })).not.toThrow();
@@ -277,7 +280,17 @@ describe("lean client calls that end before they start", () => {
       expect((error as ClientError).code).toBe(GrpcStatus.UNAVAILABLE);
       expect(fromGrpcError(error, "module").code).toBe("core.invoke.module_unavailable");
     }
-    expect(observed.started).toBe(0);
+    expect(observed.started).toBe(before);
+  });
+
+  test("TLS options are ignored on a Unix socket", async () => {
+    const client = new H2ServiceClient(ModuleService, address, { tls: { ca: "not a certificate" } });
+    try {
+      const res = await client.unary("invoke", { operation: "echo", payload: new Uint8Array([7]) });
+      expect([...res.payload]).toEqual([7]);
+    } finally {
+      client.close();
+    }
   });
 });
 

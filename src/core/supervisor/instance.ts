@@ -12,7 +12,6 @@ import {
 import { ModuleService, ModuleState as ModuleStatePb } from "../../gen/outrig/module/v1/module_service_pb.ts";
 import { formatIssues, validateDescriptor, WIRING_PROBE_OPERATION } from "../../spi/descriptor.ts";
 import { H2ServiceClient } from "../../spi/h2/client.ts";
-import { unixSocketPath } from "../../spi/handshake.ts";
 import { credentialHeaders } from "../../spi/metadata.ts";
 import { mtlsClientOptions, type TlsMaterial } from "../../spi/tls.ts";
 import { negotiateSpiVersion, SUPPORTED_SPI_VERSIONS } from "../../spi/versions.ts";
@@ -131,9 +130,9 @@ export class ModuleInstance {
   /** Connects the SPI client; the core's secret goes on every call, over mTLS for TCP when configured. */
   connect(address: string, tls?: TlsMaterial): void {
     this.address = address;
-    this.#tls = tls && !unixSocketPath(address) ? mtlsClientOptions(tls) : undefined;
-    const headers = credentialHeaders(this.coreSecret);
-    const metadata = () => headers;
+    // The channel ignores TLS on a Unix socket.
+    this.#tls = tls ? mtlsClientOptions(tls) : undefined;
+    const metadata = credentialHeaders(this.coreSecret);
     this.client = new H2ServiceClient(ModuleService, address, { metadata, tls: this.#tls });
     this.#health = new H2ServiceClient(Health, address, { metadata, channel: this.client.channel });
   }

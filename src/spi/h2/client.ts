@@ -59,7 +59,10 @@ export interface CallOptions {
   metadata?: Record<string, string>;
 }
 
-/** One HTTP/2 connection to a target, opened on first use and again after it closes. */
+/**
+ * One HTTP/2 connection to a target, opened on first use and again after it closes.
+ * TLS applies to TCP targets only; a Unix socket is always plain (so callers may pass it regardless).
+ */
 export class H2Channel {
   #session: ClientHttp2Session | undefined;
   #closed = false;
@@ -125,7 +128,7 @@ function exchange(
   channel: H2Channel,
   route: Route,
   request: unknown,
-  headers: Record<string, string>,
+  headers: Readonly<Record<string, string>>,
   options: CallOptions,
   onMessage: (message: Buffer) => void,
   onEnd: (outcome: Outcome) => void,
@@ -304,8 +307,8 @@ export class ClientStream<T> implements AsyncIterable<T> {
 }
 
 export interface H2ClientOptions {
-  /** Default metadata for every call (for example the SPI credential). */
-  metadata?: () => Record<string, string>;
+  /** Metadata sent on every call (for example the SPI credential). */
+  metadata?: Readonly<Record<string, string>>;
   channel?: H2Channel;
   tls?: SecureClientSessionOptions;
 }
@@ -314,13 +317,13 @@ export interface H2ClientOptions {
 export class H2ServiceClient<S extends DescService> {
   readonly channel: H2Channel;
   readonly #routes = new Map<string, Route>();
-  readonly #metadata: () => Record<string, string>;
+  readonly #metadata: Readonly<Record<string, string>>;
 
   constructor(service: S, target: string, options: H2ClientOptions = {}) {
     for (const method of service.methods)
       this.#routes.set(method.localName, { method, path: methodPath(method) });
     this.channel = options.channel ?? new H2Channel(target, options.tls);
-    this.#metadata = options.metadata ?? (() => ({}));
+    this.#metadata = options.metadata ?? {};
   }
 
   unary<K extends keyof Methods<S> & string>(
@@ -336,7 +339,7 @@ export class H2ServiceClient<S extends DescService> {
         this.channel,
         route,
         request,
-        this.#metadata(),
+        this.#metadata,
         options,
         (bytes) => {
           count++;
@@ -370,7 +373,7 @@ export class H2ServiceClient<S extends DescService> {
       this.channel,
       route,
       request,
-      this.#metadata(),
+      this.#metadata,
       options,
       (bytes) => {
         try {
