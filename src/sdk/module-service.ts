@@ -14,7 +14,7 @@ import { WIRING_PROBE_OPERATION } from "../spi/descriptor.ts";
 import type { H2Handlers, ServerCall } from "../spi/h2/server.ts";
 import { MD, type MetadataLike, metadataValue } from "../spi/metadata.ts";
 import { SUPPORTED_SPI_VERSIONS } from "../spi/versions.ts";
-import { type SpanHandle, SpanKind, type Tracing } from "../telemetry/tracing.ts";
+import { NO_SPAN, type SpanHandle, SpanKind, type Tracing } from "../telemetry/tracing.ts";
 import { CoreConnection } from "./core-connection.ts";
 import { createInvokeContext } from "./invoke-context.ts";
 import type { Lifecycle } from "./lifecycle.ts";
@@ -196,6 +196,8 @@ export function createModuleService(rt: ModuleRuntime): ModuleServiceImpl {
 }
 
 function startSpan(rt: ModuleRuntime, metadata: MetadataLike, operation: string): SpanHandle {
+  // Until Initialize names a trace endpoint, skip the header reads and span set-up.
+  if (!rt.tracing.enabled) return NO_SPAN;
   const parent = rt.tracing.extract({
     traceparent: metadataValue(metadata, MD.traceparent),
     tracestate: metadataValue(metadata, MD.tracestate),

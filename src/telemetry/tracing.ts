@@ -1,11 +1,9 @@
 import {
   type Attributes,
   type Context,
-  context as contextApi,
   defaultTextMapGetter,
   defaultTextMapSetter,
   ROOT_CONTEXT,
-  type Span,
   SpanKind,
   SpanStatusCode,
   type Tracer,
@@ -21,21 +19,18 @@ export interface TracingConfig {
   otlpEndpoint?: string;
   /** Fraction of root traces exported, 0..1. */
   sampleRatio?: number;
-  /** Extra span processors' exporter (tests pass an in-memory one). */
-  exporter?: import("@opentelemetry/sdk-trace-base").SpanExporter;
-  /** When false and nothing is exported, skip the SDK entirely (saves memory in modules). */
-  generateIds?: boolean;
 }
 
 /** One started span and the W3C headers that carry it onward. */
 export interface SpanHandle {
-  readonly span: Span;
-  readonly context: Context;
   readonly traceId: string | undefined;
   /** `traceparent` (and `tracestate`) for an outgoing call that is a child of this span. */
   headers(): Record<string, string>;
   end(error?: { code: string; category: string }): void;
 }
+
+/** The span of disabled tracing: no trace id, no headers, nothing recorded. */
+export const NO_SPAN: SpanHandle = { traceId: undefined, headers: () => ({}), end() {} };
 
 /**
  * Trace context for the core and modules: W3C `traceparent` in, child spans, W3C
@@ -44,24 +39,20 @@ export interface SpanHandle {
  */
 export class Tracing {
   private constructor(
-    private readonly tracer: Tracer,
-    private readonly propagator: Propagator | undefined,
+    private readonly impl: { tracer: Tracer; propagator: Propagator } | undefined,
     private readonly shutdownFn: () => Promise<void>,
   ) {}
 
   /** No spans, no propagation: what a module uses until Initialize asks for traces. */
   static disabled(): Tracing {
-    return new Tracing(trace.getTracer("outrig-noop"), undefined, async () => {});
+    return new Tracing(undefined, async () => {});
   }
 
   static async create(config: TracingConfig): Promise<Tracing> {
-    const exporting = Boolean(config.otlpEndpoint || config.exporter);
-    if (!exporting && config.generateIds === false) return Tracing.disabled();
     const { W3CTraceContextPropagator } = await import("@opentelemetry/core");
     const base = await import("@opentelemetry/sdk-trace-base");
     const { resourceFromAttributes } = await import("@opentelemetry/resources");
     const processors: import("@opentelemetry/sdk-trace-base").SpanProcessor[] = [];
-    if (config.exporter) processors.push(new base.SimpleSpanProcessor(config.exporter));
     if (config.otlpEndpoint) {
       const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
       processors.push(
@@ -70,42 +61,45 @@ export class Tracing {
         }),
       );
     }
-    const ratio = exporting ? (config.sampleRatio ?? 1) : 0;
+    const ratio = config.otlpEndpoint ? (config.sampleRatio ?? 1) : 0;
     const provider = new base.BasicTracerProvider({
       resource: resourceFromAttributes({ "service.name": config.serviceName }),
       sampler: new base.ParentBasedSampler({ root: new base.TraceIdRatioBasedSampler(ratio) }),
       spanProcessors: processors,
     });
-    return new Tracing(provider.getTracer("outrig"), new W3CTraceContextPropagator(), () =>
-      provider.shutdown(),
-    );
+    const impl = { tracer: provider.getTracer("outrig"), propagator: new W3CTraceContextPropagator() };
+    return new Tracing(impl, () => provider.shutdown());
+  }
+
+  /** False for `disabled()`: spans are NO_SPAN, so a caller may skip preparing them. */
+  get enabled(): boolean {
+    return this.impl !== undefined;
   }
 
   /** Context carried by incoming W3C headers (empty when absent or malformed). */
   extract(headers: { traceparent?: string | undefined; tracestate?: string | undefined }): Context {
-    if (!this.propagator || !headers.traceparent) return ROOT_CONTEXT;
+    if (!this.impl || !headers.traceparent) return ROOT_CONTEXT;
     const carrier: Record<string, string> = { traceparent: headers.traceparent };
     if (headers.tracestate) carrier.tracestate = headers.tracestate;
-    return this.propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
+    return this.impl.propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
   }
 
   startSpan(
     name: string,
     options: { kind: SpanKind; parent?: Context; attributes?: Attributes },
   ): SpanHandle {
+    if (!this.impl) return NO_SPAN;
+    const { tracer, propagator } = this.impl;
     const parent = options.parent ?? ROOT_CONTEXT;
-    const span = this.tracer.startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
+    const span = tracer.startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
     const ctx = trace.setSpan(parent, span);
     const spanContext = span.spanContext();
     const valid = trace.isSpanContextValid(spanContext);
-    const propagator = this.propagator;
     return {
-      span,
-      context: ctx,
       traceId: valid ? spanContext.traceId : undefined,
       headers() {
         const carrier: Record<string, string> = {};
-        propagator?.inject(ctx, carrier, defaultTextMapSetter);
+        propagator.inject(ctx, carrier, defaultTextMapSetter);
         return carrier;
       },
       end(error) {
@@ -124,4 +118,4 @@ export class Tracing {
   }
 }
 
-export { contextApi, SpanKind };
+export { SpanKind };
