@@ -2,22 +2,15 @@
  * The launch-time check that a module is what its (signed) manifest says: the runtime
  * descriptor must match on identity and may only claim what the manifest declares.
  */
-import { IngressMode, type ModuleDescriptor, Profile } from "../gen/outrig/module/v1/descriptor_pb.ts";
+import { IngressMode, type ModuleDescriptor, type Profile } from "../gen/outrig/module/v1/descriptor_pb.ts";
+import { PROFILE_TO_PB } from "../spi/descriptor.ts";
 import { type ManifestIssue, makeIssue } from "./codes.ts";
 import { jsonPath } from "./json-path.ts";
 import { spiInRange } from "./rules.ts";
 import type { Manifest } from "./schema.ts";
-import type { IngressName, ProfileName } from "./vocabulary.ts";
+import type { IngressName } from "./vocabulary.ts";
 
-/** Manifest profile name → descriptor enum value (`custom` is PROFILE_CUSTOM). */
-export const PROFILE_TO_PB: Readonly<Record<ProfileName, Profile>> = {
-  mcp: Profile.MCP,
-  a2a: Profile.A2A,
-  llm: Profile.LLM,
-  rest: Profile.REST,
-  grpc: Profile.GRPC,
-  custom: Profile.CUSTOM,
-};
+export { PROFILE_TO_PB } from "../spi/descriptor.ts";
 
 const INGRESS_TO_PB: Readonly<Record<IngressName, readonly IngressMode[]>> = {
   "core-routed": [IngressMode.CORE_ROUTED],

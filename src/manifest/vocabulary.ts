@@ -3,8 +3,9 @@
  * the validator, the JSON Schema and the docs cannot disagree about them.
  */
 
-export const PROFILES = ["mcp", "a2a", "llm", "rest", "grpc", "custom"] as const;
-export type ProfileName = (typeof PROFILES)[number];
+import type { ProfileName } from "../spi/descriptor.ts";
+
+export { PROFILES, type ProfileName } from "../spi/descriptor.ts";
 
 export const MODALITIES = ["text", "audio", "vision"] as const;
 

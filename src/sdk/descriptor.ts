@@ -6,21 +6,12 @@ import {
   ModuleDescriptorSchema,
   Profile,
 } from "../gen/outrig/module/v1/descriptor_pb.ts";
-import { DESCRIPTOR_SCHEMA_VERSION } from "../spi/descriptor.ts";
+import { DESCRIPTOR_SCHEMA_VERSION, PROFILE_TO_PB } from "../spi/descriptor.ts";
 import { SUPPORTED_SPI_VERSIONS } from "../spi/versions.ts";
-import type { IngressName, ModuleDefinition, ProfileName } from "./types.ts";
+import type { IngressName, ModuleDefinition } from "./types.ts";
 
 export const SDK_NAME = "outrig-sdk-typescript";
 export const SDK_VERSION = "0.1.0";
-
-const PROFILES: Record<ProfileName, Profile> = {
-  mcp: Profile.MCP,
-  a2a: Profile.A2A,
-  llm: Profile.LLM,
-  rest: Profile.REST,
-  grpc: Profile.GRPC,
-  custom: Profile.CUSTOM,
-};
 
 const INGRESS: Record<IngressName, IngressMode> = {
   "core-routed": IngressMode.CORE_ROUTED,
@@ -33,7 +24,7 @@ export function buildDescriptor(def: ModuleDefinition): ModuleDescriptor {
     descriptorSchemaVersion: DESCRIPTOR_SCHEMA_VERSION,
     moduleId: def.id,
     moduleVersion: def.version,
-    profile: PROFILES[def.profile] ?? Profile.UNSPECIFIED,
+    profile: PROFILE_TO_PB[def.profile] ?? Profile.UNSPECIFIED,
     implementationLanguage: "typescript",
     spiVersions: [...SUPPORTED_SPI_VERSIONS],
     ingressModes: (def.ingress ?? ["core-routed"]).map((i) => INGRESS[i] ?? IngressMode.UNSPECIFIED),

@@ -1,8 +1,7 @@
 import type { Logger } from "pino";
+import type { ProfileName } from "../spi/descriptor.ts";
 import type { CoreConnection } from "./core-connection.ts";
 
-/** Protocol family, as in the descriptor. */
-export type ProfileName = "mcp" | "a2a" | "llm" | "rest" | "grpc" | "custom";
 export type IngressName = "core-routed" | "direct";
 
 /** Anything with zod's `safeParse`, so the SDK validates input without depending on zod itself. */
@@ -115,6 +114,7 @@ export interface InitializeInfo {
 export interface ModuleDefinition {
   id: string;
   version: string;
+  /** Protocol family, as in the descriptor. */
   profile: ProfileName;
   description?: string;
   /** Declared protocol capabilities; honest: declared ⇒ works. */

@@ -14,6 +14,20 @@ export const SEMVER_PATTERN =
 export const OPERATION_NAME_PATTERN = /^[a-z][a-z0-9._/-]{0,127}$/;
 const CAPABILITY_PATTERN = /^[a-z][a-z0-9._-]{0,63}$/;
 
+/** Protocol families, as manifests and module definitions name them. */
+export const PROFILES = ["mcp", "a2a", "llm", "rest", "grpc", "custom"] as const;
+export type ProfileName = (typeof PROFILES)[number];
+
+/** Profile name → descriptor enum value (`custom` is PROFILE_CUSTOM). */
+export const PROFILE_TO_PB: Readonly<Record<ProfileName, Profile>> = {
+  mcp: Profile.MCP,
+  a2a: Profile.A2A,
+  llm: Profile.LLM,
+  rest: Profile.REST,
+  grpc: Profile.GRPC,
+  custom: Profile.CUSTOM,
+};
+
 /** Operation names starting with this prefix belong to the SPI itself. */
 export const RESERVED_OPERATION_PREFIX = "outrig.";
 /**
