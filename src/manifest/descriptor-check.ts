@@ -4,9 +4,9 @@
  */
 import { IngressMode, type ModuleDescriptor, type Profile } from "../gen/outrig/module/v1/descriptor_pb.ts";
 import { PROFILE_TO_PB } from "../spi/descriptor.ts";
+import { spiVersionInRange } from "../spi/versions.ts";
 import { type ManifestIssue, makeIssue } from "./codes.ts";
 import { jsonPath } from "./json-path.ts";
-import { spiInRange } from "./rules.ts";
 import type { Manifest } from "./schema.ts";
 import type { IngressName } from "./vocabulary.ts";
 
@@ -83,7 +83,7 @@ export function checkDescriptorAgainstManifest(
     );
   }
   descriptor.spiVersions.forEach((version, i) => {
-    if (!spiInRange(version, manifest.spi)) {
+    if (!spiVersionInRange(version, manifest.spi)) {
       add(
         "DESCRIPTOR_SPI_OUTSIDE_RANGE",
         ["spi_versions", i],

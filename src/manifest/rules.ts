@@ -4,7 +4,7 @@
  * the findings of the others.
  */
 import { isIP } from "node:net";
-import { SUPPORTED_SPI_VERSIONS } from "../spi/versions.ts";
+import { compareSpiVersions, SUPPORTED_SPI_VERSIONS, spiVersionInRange } from "../spi/versions.ts";
 import { type IssueCode, type ManifestIssue, makeIssue } from "./codes.ts";
 import { jsonPath } from "./json-path.ts";
 import type { Manifest, ManifestSection } from "./schema.ts";
@@ -38,16 +38,6 @@ function duplicates<T>(items: readonly T[], key: (item: T) => string = String): 
     seen.add(k);
   });
   return repeated;
-}
-
-function compareSpi(a: string, b: string): number {
-  const [amaj = 0, amin = 0] = a.split(".").map(Number);
-  const [bmaj = 0, bmin = 0] = b.split(".").map(Number);
-  return amaj - bmaj || amin - bmin;
-}
-
-export function spiInRange(version: string, range: { min: string; max: string }): boolean {
-  return compareSpi(version, range.min) >= 0 && compareSpi(version, range.max) <= 0;
 }
 
 const SECRET_NAME = /SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIAL/i;
@@ -117,9 +107,9 @@ export const RULES: readonly Rule[] = [
     });
   }),
   rule(["spi"], (m, ctx) => {
-    if (compareSpi(m.spi.min, m.spi.max) > 0) {
+    if (compareSpiVersions(m.spi.min, m.spi.max) > 0) {
       ctx.report("SPI_RANGE_INVERTED", ["spi"], `min ${m.spi.min} is above max ${m.spi.max}`);
-    } else if (!SUPPORTED_SPI_VERSIONS.some((v) => spiInRange(v, m.spi))) {
+    } else if (!SUPPORTED_SPI_VERSIONS.some((v) => spiVersionInRange(v, m.spi))) {
       ctx.report(
         "SPI_RANGE_UNSUPPORTED",
         ["spi"],

@@ -4,7 +4,8 @@
  * rules.ts. Keys are snake_case; durations are integer milliseconds named `*_ms`.
  */
 import { z } from "zod";
-import { MODULE_ID_PATTERN, SEMVER_PATTERN } from "../spi/descriptor.ts";
+import { CAPABILITY_PATTERN, MODULE_ID_PATTERN, SEMVER_PATTERN } from "../spi/descriptor.ts";
+import { SPI_VERSION_PATTERN } from "../spi/versions.ts";
 import {
   ACCELERATOR_ALIASES,
   ACCELERATORS,
@@ -19,11 +20,7 @@ import {
 } from "./vocabulary.ts";
 
 export const TAG_PATTERN = /^[a-z0-9][a-z0-9._-]{0,31}$/;
-/** Same grammar as `isSpiVersion` in spi/versions.ts (MAJOR.MINOR). */
-export const SPI_VERSION_PATTERN = /^\d{1,4}\.\d{1,4}$/;
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-/** The descriptor's capability grammar (spi/descriptor.ts). */
-export const CAPABILITY_PATTERN = /^[a-z][a-z0-9._-]{0,63}$/;
 /** Prometheus metric names. */
 export const METRIC_NAME_PATTERN = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 /** host:port where host is a DNS name (optionally `*.`-prefixed), IPv4, or [IPv6]. */

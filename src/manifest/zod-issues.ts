@@ -3,6 +3,7 @@
  * zod's codes and wording are internal and may change between zod versions.
  */
 import type { z } from "zod";
+import { CAPABILITY_PATTERN } from "../spi/descriptor.ts";
 import { type IssueCode, type ManifestIssue, makeIssue } from "./codes.ts";
 import { jsonPath } from "./json-path.ts";
 import { didYouMean } from "./suggest.ts";
@@ -49,7 +50,7 @@ const FIELD_RULES: Record<string, FieldRule> = {
     expect: "host:port, where host is a DNS name (optionally *.-prefixed), IPv4 or [IPv6]",
   },
   "metrics.*.name": { code: "METRIC_NAME_INVALID", expect: "a Prometheus name: ^[a-zA-Z_:][a-zA-Z0-9_:]*$" },
-  "capabilities.*": { code: "CAPABILITY_INVALID", expect: "^[a-z][a-z0-9._-]{0,63}$" },
+  "capabilities.*": { code: "CAPABILITY_INVALID", expect: CAPABILITY_PATTERN.source },
 };
 
 function detailsUrlCode(input: unknown): IssueCode {

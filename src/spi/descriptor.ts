@@ -12,7 +12,7 @@ export const MODULE_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const SEMVER_PATTERN =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 export const OPERATION_NAME_PATTERN = /^[a-z][a-z0-9._/-]{0,127}$/;
-const CAPABILITY_PATTERN = /^[a-z][a-z0-9._-]{0,63}$/;
+export const CAPABILITY_PATTERN = /^[a-z][a-z0-9._-]{0,63}$/;
 
 /** Protocol families, as manifests and module definitions name them. */
 export const PROFILES = ["mcp", "a2a", "llm", "rest", "grpc", "custom"] as const;
