@@ -30,16 +30,16 @@ export type DescriptorCheckedFields = Pick<
 
 /**
  * Issues where the descriptor disagrees with the manifest; empty means they agree.
- * Paths point into the descriptor (proto field names). Every message names the module.
+ * Paths point into the descriptor (proto field names). Messages do not repeat the
+ * module id: the caller reports them under the module's name.
  */
 export function checkDescriptorAgainstManifest(
   manifest: DescriptorCheckedFields,
   descriptor: ModuleDescriptor,
 ): ManifestIssue[] {
   const issues: ManifestIssue[] = [];
-  const who = `module "${manifest.id}"`;
   const add = (code: Parameters<typeof makeIssue>[0], path: PropertyKey[], message: string) =>
-    issues.push(makeIssue(code, jsonPath(path), `${who}: ${message}`));
+    issues.push(makeIssue(code, jsonPath(path), message));
 
   if (descriptor.moduleId !== manifest.id) {
     add(

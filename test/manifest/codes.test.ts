@@ -239,7 +239,7 @@ describe("every issue code", () => {
       const d = descriptorFor(m);
       trigger.descriptor(d);
       issues = checkDescriptorAgainstManifest(m, d);
-      expect(issues.every((i) => i.message.includes('module "acme.echo"'))).toBe(true);
+      expect(issues.every((i) => !i.message.startsWith("module "))).toBe(true);
     } else {
       issues = validateManifest(trigger.mutate!(baseManifest())).issues;
     }

@@ -51,18 +51,13 @@ export function refusalMessage(error: OutrigError): string {
   return `refused by security.require_signed: ${error.message} [${error.code}]`;
 }
 
-/** Drops the `module "x": ` prefix the manifest library puts on each issue; the start error names the module once. */
-function withoutModulePrefix(message: string): string {
-  return message.replace(/^module "[^"]*": /, "");
-}
-
 /** The descriptor check of a module with a manifest, as ModuleInstance.bringUp hooks. */
 export function manifestHooks(loaded: LoadedManifest | undefined): BringUpHooks {
   if (!loaded) return {};
   return {
     checkDescriptor: (descriptor) =>
       checkDescriptorAgainstManifest(loaded.manifest, descriptor).map(
-        (issue) => `${issue.code} at ${issue.path}: ${withoutModulePrefix(issue.message)}`,
+        (issue) => `${issue.code} at ${issue.path}: ${issue.message}`,
       ),
     checkedAgainst: `its manifest ${basename(loaded.path)}`,
   };
