@@ -174,7 +174,7 @@ export async function runModule(def: ModuleDefinition, options: RunOptions = {})
   else process.once("SIGINT", onSignal);
 
   if (supervised) {
-    if (env.OUTRIG_LIFELINE === "stdin") {
+    if (env[ENV.lifeline] === "stdin") {
       // The core holds our stdin open; EOF means it died without stopping us.
       process.stdin.on("end", () => {
         logger.warn("the core went away; exiting");

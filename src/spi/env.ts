@@ -24,6 +24,8 @@ export const ENV = {
   advertiseAddress: "OUTRIG_ADVERTISE_ADDRESS",
   /** Log level for the module: trace, debug, info, warn, error. */
   logLevel: "OUTRIG_LOG_LEVEL",
+  /** `stdin`: the core holds the module's stdin open; EOF means the core died, so exit. */
+  lifeline: "OUTRIG_LIFELINE",
   /** Attached mode over TCP: PEM files for mutual TLS (all three, or none). */
   tlsCert: "OUTRIG_TLS_CERT",
   tlsKey: "OUTRIG_TLS_KEY",

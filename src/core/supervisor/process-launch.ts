@@ -87,7 +87,7 @@ export async function launchModule(
     [ENV.listen]: spec.listenAddress,
     [ENV.launchSecret]: spec.launchSecret,
     [ENV.logLevel]: spec.logLevel,
-    OUTRIG_LIFELINE: "stdin",
+    [ENV.lifeline]: "stdin",
   };
   let child: ChildProcess;
   try {
