@@ -71,7 +71,7 @@ export interface RouteRequest {
   operation: string;
   payload: Uint8Array;
   contentType: string;
-  /** `X-Correlation-Id` of the request; a UUIDv4 is generated when absent or invalid. */
+  /** `X-Correlation-Id` of the request, as the ingress validated it; a UUIDv4 is generated when absent. */
   correlationId?: string;
   /** Incoming W3C trace context. */
   traceparent?: string;

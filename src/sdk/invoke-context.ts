@@ -2,16 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { CallContext } from "../gen/outrig/module/v1/module_service_pb.ts";
 import type { ServerCall } from "../spi/h2/server.ts";
-import { MD, metadataValue } from "../spi/metadata.ts";
+import { isCorrelationId, MD, metadataValue, traceIdOf } from "../spi/metadata.ts";
 import type { CancelReason, InvokeContext } from "./types.ts";
-
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-export function traceIdOf(traceparent: string | undefined): string | undefined {
-  const match = traceparent ? TRACEPARENT.exec(traceparent) : null;
-  return match?.[1];
-}
 
 /**
  * Builds the handler's context for one call and wires cancellation: the signal aborts
@@ -26,8 +18,7 @@ export function createInvokeContext(
 ): { ctx: InvokeContext; controller: AbortController } {
   const controller = new AbortController();
   const correlationHeader = metadataValue(call.metadata, MD.correlationId);
-  const correlationId =
-    correlationHeader && CORRELATION_ID.test(correlationHeader) ? correlationHeader : randomUUID();
+  const correlationId = isCorrelationId(correlationHeader) ? correlationHeader : randomUUID();
   const traceId = traceIdOf(metadataValue(call.metadata, MD.traceparent));
   const { deadline } = call;
   call.on("cancelled", () => {

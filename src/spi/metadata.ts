@@ -11,6 +11,20 @@ export const MD = {
   tracestate: "tracestate",
 } as const;
 
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** W3C `traceparent`: version, trace id (captured), parent id and flags, lowercase hex. */
+export const TRACEPARENT_PATTERN = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** Whether a caller's correlation id may be passed on: 1-128 letters, digits or `._:-`. */
+export function isCorrelationId(value: string | undefined): value is string {
+  return value !== undefined && CORRELATION_ID.test(value);
+}
+
+/** The trace id of a well-formed `traceparent`, else undefined. */
+export function traceIdOf(traceparent: string | undefined): string | undefined {
+  return traceparent ? TRACEPARENT_PATTERN.exec(traceparent)?.[1] : undefined;
+}
+
 export function bearer(secret: string): string {
   return `Bearer ${secret}`;
 }

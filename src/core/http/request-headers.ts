@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { OutrigError } from "../../errors/index.ts";
+import { isCorrelationId, TRACEPARENT_PATTERN } from "../../spi/metadata.ts";
 import type { HttpRequest } from "./types.ts";
 
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const TIMEOUT_MS = /^[1-9][0-9]{0,5}$/;
 /** Longest per-request timeout a client may ask for. */
 export const MAX_TIMEOUT_MS = 600_000;
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 const MEDIA_TYPE = new RegExp(`^(${TOKEN})/(${TOKEN})\\s*(;.*)?$`);
 
@@ -17,7 +16,7 @@ function single(value: string | string[] | undefined): string | undefined {
 /** The client's `X-Correlation-Id` when well formed, else a new UUIDv4 (a bad one is ignored, not an error). */
 export function correlationIdOf(req: HttpRequest): string {
   const value = single(req.headers["x-correlation-id"]);
-  return value !== undefined && CORRELATION_ID.test(value) ? value : randomUUID();
+  return isCorrelationId(value) ? value : randomUUID();
 }
 
 /** `X-Outrig-Timeout-Ms` as an absolute deadline (epoch ms), or undefined when absent. */
@@ -36,7 +35,8 @@ export function deadlineOf(req: HttpRequest, now = Date.now()): number | undefin
 /** W3C trace context, forwarded only when `traceparent` is well formed (as the spec says to treat it). */
 export function traceContextOf(req: HttpRequest): { traceparent?: string; tracestate?: string } {
   const traceparent = single(req.headers.traceparent)?.trim().toLowerCase();
-  if (traceparent === undefined || !TRACEPARENT.test(traceparent) || traceparent.startsWith("ff")) return {};
+  if (traceparent === undefined || !TRACEPARENT_PATTERN.test(traceparent) || traceparent.startsWith("ff"))
+    return {};
   const tracestate = single(req.headers.tracestate);
   const okState = tracestate !== undefined && tracestate.length <= 512 && /^[\x20-\x7e]*$/.test(tracestate);
   return okState ? { traceparent, tracestate } : { traceparent };

@@ -11,8 +11,6 @@ import type { ModuleGroup } from "../supervisor/module-group.ts";
 import { SupervisedModule } from "../supervisor/supervised-module.ts";
 import type { Invoker, RouteRequest, RouteResult, StreamEvent } from "../types.ts";
 
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 /** Errors that guarantee the module did not run the operation: always safe to send again. */
 const NOT_EXECUTED = new Set([
   "spi.invoke.draining",
@@ -53,8 +51,8 @@ export class Router implements Invoker {
     const op = descriptor.operations.find((o) => o.name === req.operation);
     if (!op) throw OutrigError.fromCode("core.invoke.operation_not_found");
     if (op.streaming !== streaming) throw OutrigError.fromCode("spi.invoke.wrong_rpc", { origin: "core" });
-    const correlationId =
-      req.correlationId && CORRELATION_ID.test(req.correlationId) ? req.correlationId : randomUUID();
+    // The ingress validated it (correlationIdOf); callers without one get a fresh id.
+    const correlationId = req.correlationId || randomUUID();
     const parent = this.deps.tracing.extract({ traceparent: req.traceparent, tracestate: req.tracestate });
     const span = this.deps.tracing.startSpan(`outrig.invoke ${req.moduleId}/${req.operation}`, {
       kind: SpanKind.CLIENT,

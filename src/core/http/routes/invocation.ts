@@ -1,4 +1,5 @@
 import { OutrigError } from "../../../errors/index.ts";
+import { traceIdOf } from "../../../spi/metadata.ts";
 import type { AccessGate } from "../../auth/access-gate.ts";
 import type { RouteRequest } from "../../types.ts";
 import { enforce } from "../access.ts";
@@ -27,6 +28,7 @@ export async function readInvocation(
   const deadline = deadlineOf(ctx.req);
   const media = mediaTypeOf(ctx.req);
   const trace = traceContextOf(ctx.req);
+  const traceId = traceIdOf(trace.traceparent);
   const contextRef = await enforce(
     gate.invoke({
       headers: ctx.req.headers,
@@ -35,7 +37,7 @@ export async function readInvocation(
       correlationId: ctx.correlationId,
       ...(ctx.peer ? { peer: ctx.peer } : {}),
       ...(ctx.remoteAddress ? { clientIp: ctx.remoteAddress } : {}),
-      ...(trace.traceparent ? { traceId: trace.traceparent.slice(3, 35) } : {}),
+      ...(traceId ? { traceId } : {}),
     }),
   );
   const payload = await readBody(ctx.req, maxBodyBytes, ctx.signal);
