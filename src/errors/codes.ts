@@ -17,6 +17,7 @@ export const SPI_CODES = registerAndReturn([
     category: "UNSUPPORTED",
     message: "This SPI method is not implemented by this core yet.",
   },
+  { code: "spi.health.unknown_service", category: "NOT_FOUND", message: "Unknown service." },
   { code: "spi.version.unsupported", category: "FAILED_PRECONDITION", message: "No SPI version in common." },
   {
     code: "spi.lifecycle.not_initialized",

@@ -5,12 +5,7 @@
  * after an allow, handing it a `Caller` that nothing but this module can construct. A
  * handler therefore cannot run without an allow decision.
  */
-import {
-  envelopeFromPb,
-  type OutrigError,
-  OutrigError as OutrigErrorClass,
-  toHttpError,
-} from "../errors/index.ts";
+import { envelopeFromPb, OutrigError, toHttpError } from "../errors/index.ts";
 import { Effect } from "../gen/outrig/core/v1/auth_policy_pb.ts";
 import type { CoreConnection } from "./core-connection.ts";
 
@@ -70,8 +65,7 @@ export class DirectIngress {
     handler: (caller: Caller) => Promise<T> | T,
   ): Promise<DirectOutcome<T>> {
     const core = this.core();
-    if (!core)
-      return denied(OutrigErrorClass.fromCode("spi.lifecycle.not_initialized", { origin: "module" }));
+    if (!core) return denied(OutrigError.fromCode("spi.lifecycle.not_initialized", { origin: "module" }));
     const headers: Record<string, string> = {};
     for (const name of CREDENTIAL_HEADERS) {
       const value = request.headers[name];
@@ -88,8 +82,8 @@ export class DirectIngress {
       if (resolved.result.case !== "context") {
         const deny = resolved.result.case === "deny" ? resolved.result.value : undefined;
         const error = deny?.error
-          ? OutrigErrorClass.fromEnvelope(envelopeFromPb(deny.error, "core"))
-          : OutrigErrorClass.fromCode("spi.auth.missing_credential");
+          ? OutrigError.fromEnvelope(envelopeFromPb(deny.error, "core"))
+          : OutrigError.fromCode("spi.auth.missing_credential");
         return denied(error, deny?.wwwAuthenticate || undefined);
       }
       const contextRef = resolved.result.value.contextRef;
@@ -102,8 +96,8 @@ export class DirectIngress {
       const decision = decided.decisions[0];
       if (decision?.effect !== Effect.ALLOW) {
         const error = decision?.error
-          ? OutrigErrorClass.fromEnvelope(envelopeFromPb(decision.error, "core"))
-          : new OutrigErrorClass("PERMISSION_DENIED", "policy.decision.denied", "Access denied.");
+          ? OutrigError.fromEnvelope(envelopeFromPb(decision.error, "core"))
+          : new OutrigError("PERMISSION_DENIED", "policy.decision.denied", "Access denied.");
         return denied(error);
       }
       const principal = resolved.result.value.principal;
@@ -119,9 +113,9 @@ export class DirectIngress {
     } catch (error) {
       // The core unreachable or a failed SPI call: fail closed, the handler never runs.
       return denied(
-        error instanceof OutrigErrorClass
+        error instanceof OutrigError
           ? error
-          : OutrigErrorClass.fromCode("core.invoke.module_unavailable", { origin: "core" }),
+          : OutrigError.fromCode("core.invoke.module_unavailable", { origin: "core" }),
       );
     }
     return { ok: true, value: await handler(caller), caller };

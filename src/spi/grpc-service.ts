@@ -10,7 +10,7 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
-import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { toGrpcStatus } from "../errors/grpc.ts";
 import { OutrigError, toOutrigError } from "../errors/index.ts";
@@ -26,9 +26,8 @@ export function credentialMetadata(secret: string): grpc.Metadata {
 
 function serializer<T extends DescMessage>(schema: T): (m: MessageShape<T>) => Buffer {
   return (m) => {
-    // Handlers may write init objects; build the message only when they do.
-    const message = isMessage(m, schema) ? m : create(schema, m as MessageInitShape<T>);
-    const bytes = toBinary(schema, message);
+    // Handlers may write init objects; create() returns a message as it is.
+    const bytes = toBinary(schema, create(schema, m as MessageInitShape<T>));
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
 }
@@ -114,9 +113,9 @@ export function addService<S extends DescService>(
         } catch (error) {
           return callback(fail(error), null);
         }
+        // The response serializer builds the message from an init object.
         Promise.resolve(result).then(
-          (response) =>
-            callback(null, create(method.output, response as MessageInitShape<typeof method.output>)),
+          (response) => callback(null, response),
           (error) => callback(fail(error), null),
         );
       };

@@ -46,8 +46,7 @@ export function healthHandlers(
     check: (req, call) => {
       onCheck?.(call.metadata);
       const status = board.get(req.service);
-      if (status === undefined)
-        throw new OutrigError("NOT_FOUND", "spi.health.unknown_service", "Unknown service.");
+      if (status === undefined) throw OutrigError.fromCode("spi.health.unknown_service");
       return { status };
     },
     watch: (req, call) =>

@@ -101,6 +101,11 @@ afterEach(async () => {
 });
 
 describe("lifecycle", () => {
+  test("health answers NOT_FOUND (spi.health.unknown_service) for a service it does not serve", async () => {
+    const error = await errorOf(m.health.unary("check", { service: "no.such.Service" }));
+    expect(error).toMatchObject({ code: "spi.health.unknown_service", category: "NOT_FOUND" });
+  });
+
   test("health is NOT_SERVING until Initialize, SERVING after, NOT_SERVING while draining", async () => {
     const check = async () => (await m.health.unary("check", { service: ModuleService.typeName })).status;
     expect(await check()).toBe(Serving.NOT_SERVING);
