@@ -1,4 +1,3 @@
-import type { Logger } from "pino";
 import type { OutrigError } from "../errors/outrig-error.ts";
 import type { AuditLogger, RequestIds } from "./audit.ts";
 import type { CredentialInfo } from "./auth-result.ts";
@@ -29,7 +28,6 @@ export interface AuthorityParts {
   revocations: RevocationList;
   rateLimiter?: RateLimiter;
   audit?: AuditLogger;
-  logger?: Logger;
 }
 
 /** Most checks one `CheckPermissions` or `CheckCatalogAccess` call may carry (the proto's limit). */
@@ -49,19 +47,24 @@ export type RefResult<T> =
   | ({ readonly ok: true; readonly principal: Principal } & T)
   | { readonly ok: false; readonly error: OutrigError };
 
-export type AuthorizeResult =
-  | {
-      readonly ok: true;
-      readonly principal: Principal;
-      readonly decision: Decision;
-      readonly contextRef: string;
-    }
-  | {
-      readonly ok: false;
-      readonly error: OutrigError;
-      readonly wwwAuthenticate?: string;
-      readonly decision?: Decision;
-    };
+interface Authorized {
+  readonly ok: true;
+  readonly principal: Principal;
+  readonly decision: Decision;
+}
+
+export interface Refused {
+  readonly ok: false;
+  readonly error: OutrigError;
+  readonly wwwAuthenticate?: string;
+  readonly decision?: Decision;
+}
+
+/** The core's ingress: an allow carries the context reference the module receives. */
+export type AuthorizeResult = (Authorized & { readonly contextRef: string }) | Refused;
+
+/** The admin API: no module sees the call, so an allow carries no context reference. */
+export type AdminAuthorizeResult = Authorized | Refused;
 
 /**
  * The authority's operations in the shapes of `AuthPolicyService` and of the core's
@@ -121,10 +124,15 @@ export class Authority {
     if (request.checks.length > MAX_BATCH)
       return { ok: false, error: authorityError("policy.request.invalid") };
     const principal = verified.ref.principal;
-    const decisions = this.parts.policies.decideBatch(principal, request.checks);
+    // Limits are taken concurrently but in batch order, so an exhausted bucket still
+    // denies the later checks of the batch; a slow store delays the batch once, not per check.
+    const decisions = await Promise.all(
+      this.parts.policies
+        .decideBatch(principal, request.checks)
+        .map((decided, i) => this.#limit(principal, request.moduleId, request.checks[i]!, decided)),
+    );
     const ids = { module: request.moduleId, ...request.ids };
     for (const [i, check] of request.checks.entries()) {
-      decisions[i] = await this.#limit(principal, request.moduleId, check, decisions[i]!);
       this.parts.audit?.decision(principal, check, decisions[i]!, ids);
     }
     return { ok: true, principal, decisions };
@@ -157,12 +165,12 @@ export class Authority {
   }): Promise<SessionCheck> {
     const verified = this.verifyRef(request.moduleId, request.contextRef);
     if (!verified.ok) return { valid: false, error: verified.error };
-    const check = await this.parts.sessions.validate(request.sessionId, verified.ref.principal);
-    if (check.valid && verified.ref.sessionId !== undefined && verified.ref.sessionId !== request.sessionId) {
-      // Same answer as "no such session": existence is not revealed.
+    // Compared before the store is asked, so a reference for another session does not
+    // extend this session's idle expiry. Same answer as "no such session": existence is not revealed.
+    if (verified.ref.sessionId !== undefined && verified.ref.sessionId !== request.sessionId) {
       return { valid: false, error: authorityError("auth.session.not_found") };
     }
-    return check;
+    return this.parts.sessions.validate(request.sessionId, verified.ref.principal);
   }
 
   /** Binds a new protocol session to the caller who created it. */
@@ -185,9 +193,50 @@ export class Authority {
     /** A client certificate the public listener verified, if any. */
     peer?: PeerCertificate;
     check: PermissionCheck;
-    sessionId?: string;
     ids?: RequestIds;
   }): Promise<AuthorizeResult> {
+    const authorized = await this.#authorize(request);
+    if (!authorized.ok) return authorized;
+    // Only an allowed request gets a reference (signing costs more than a cached decision).
+    const issued = this.parts.contextRefs.issue(authorized.principal, {
+      audience: request.moduleId,
+      credential: authorized.credential,
+    });
+    return {
+      ok: true,
+      principal: authorized.principal,
+      decision: authorized.decision,
+      contextRef: issued.token,
+    };
+  }
+
+  /** The admin API: authenticated, and `module.manage` on the module (or on `*`). */
+  async authorizeAdmin(request: {
+    headers: HeaderBag;
+    peer?: PeerCertificate;
+    moduleId?: string;
+    ids?: RequestIds;
+  }): Promise<AdminAuthorizeResult> {
+    const authorized = await this.#authorize({
+      moduleId: "outrig.admin",
+      headers: request.headers,
+      ...(request.peer ? { peer: request.peer } : {}),
+      check: { action: "module.manage", resource: { type: "module", id: request.moduleId ?? "*" } },
+      ...(request.ids ? { ids: request.ids } : {}),
+    });
+    return authorized.ok
+      ? { ok: true, principal: authorized.principal, decision: authorized.decision }
+      : authorized;
+  }
+
+  /** Authenticate, decide, rate-limit and audit one request; `moduleId` names the target in limits and audit. */
+  async #authorize(request: {
+    moduleId: string;
+    headers: HeaderBag;
+    peer?: PeerCertificate;
+    check: PermissionCheck;
+    ids?: RequestIds;
+  }): Promise<(Authorized & { readonly credential: CredentialInfo }) | Refused> {
     const ids = { module: request.moduleId, ...request.ids };
     const authenticated = await this.parts.authenticator.authenticate(request.headers, request.peer);
     if (!authenticated.ok) {
@@ -199,29 +248,7 @@ export class Authority {
     const decision = await this.#limit(principal, request.moduleId, request.check, decided);
     this.parts.audit?.decision(principal, request.check, decision, ids);
     if (decision.effect === "deny") return { ok: false, error: decision.error, decision };
-    // Only an allowed request gets a reference (signing costs more than a cached decision).
-    const issued = this.parts.contextRefs.issue(principal, {
-      audience: request.moduleId,
-      credential: authenticated.credential,
-      ...(request.sessionId ? { sessionId: request.sessionId } : {}),
-    });
-    return { ok: true, principal, decision, contextRef: issued.token };
-  }
-
-  /** The admin API: authenticated, and `module.manage` on the module (or on `*`). */
-  async authorizeAdmin(request: {
-    headers: HeaderBag;
-    peer?: PeerCertificate;
-    moduleId?: string;
-    ids?: RequestIds;
-  }): Promise<AuthorizeResult> {
-    return this.authorizeRequest({
-      moduleId: "outrig.admin",
-      headers: request.headers,
-      ...(request.peer ? { peer: request.peer } : {}),
-      check: { action: "module.manage", resource: { type: "module", id: request.moduleId ?? "*" } },
-      ...(request.ids ? { ids: request.ids } : {}),
-    });
+    return { ok: true, principal, decision, credential: authenticated.credential };
   }
 
   async #limit(

@@ -285,7 +285,6 @@ export async function createAuthority(
         }
       : {}),
     audit,
-    ...(logger ? { logger } : {}),
   });
   return {
     authority,

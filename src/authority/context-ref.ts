@@ -135,6 +135,16 @@ function parseClaims(segment: string): Claims | undefined {
   return { ...(c as unknown as Claims), tsc };
 }
 
+/** The source credential as a verified reference carries it. */
+function credentialFrom(method: AuthMethod, crd: Claims["crd"]): CredentialInfo {
+  return Object.freeze({
+    method,
+    ...(crd.id !== undefined ? { id: crd.id } : {}),
+    ...(crd.iat !== undefined ? { issuedAtMs: crd.iat } : {}),
+    ...(crd.exp !== undefined ? { expiresAtMs: crd.exp } : {}),
+  });
+}
+
 /** Issues and verifies context references. */
 export class ContextRefService {
   readonly keys: ContextRefKeyRing;
@@ -187,7 +197,27 @@ export class ContextRefService {
     const key = this.keys.current;
     const signingInput = `${key.headerSegment}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
     const signature = sign(null, Buffer.from(signingInput), key.privateKey).toString("base64url");
-    return { token: `${signingInput}.${signature}`, jti, expiresAtMs: (iat + ttl) * 1000 };
+    const token = `${signingInput}.${signature}`;
+    const expiresAtMs = (iat + ttl) * 1000;
+    // What verifying the token would yield, remembered now: the direct ingress checks a
+    // reference right after issuing it, and need not re-check our own signature. Expiry,
+    // audience and revocation are still checked on every use. Only a frozen principal
+    // (the authenticator's, canonical) is kept, so nobody can change it afterwards.
+    if (this.#cache && Object.isFrozen(principal)) {
+      this.#cache.set(
+        token,
+        Object.freeze({
+          principal,
+          moduleId: options.audience,
+          sessionId: options.sessionId,
+          jti,
+          issuedAtMs: iat * 1000,
+          expiresAtMs,
+          credential: credentialFrom(principal.authMethod, claims.crd),
+        }),
+      );
+    }
+    return { token, jti, expiresAtMs };
   }
 
   /**
@@ -239,12 +269,7 @@ export class ContextRefService {
       jti: claims.jti,
       issuedAtMs: claims.iat * 1000,
       expiresAtMs: claims.exp * 1000,
-      credential: Object.freeze({
-        method: claims.am,
-        ...(claims.crd.id !== undefined ? { id: claims.crd.id } : {}),
-        ...(claims.crd.iat !== undefined ? { issuedAtMs: claims.crd.iat } : {}),
-        ...(claims.crd.exp !== undefined ? { expiresAtMs: claims.crd.exp } : {}),
-      }),
+      credential: credentialFrom(claims.am, claims.crd),
     });
     const result = this.#checkLive(ref, options.audience, nowMs);
     if (result.ok) this.#cache?.set(token, ref);

@@ -90,7 +90,6 @@ describe("Authority", () => {
       audit,
       bus,
       revocations,
-      logger,
     });
     tokens = {
       dev: await signToken(key, { sub: "alice", roles: ["developer"], teams: ["team-a"], jti: "alice-1" }),
@@ -272,9 +271,33 @@ describe("Authority", () => {
     expect(await check(owner.contextRef, "mcp-s-2")).toBe(notFound);
   });
 
+  it("does not extend a session's idle expiry for a reference bound to another session", async () => {
+    let clock = 1_000_000;
+    const sessions = new MemorySessionBindingStore({ ttlMs: 10_000, now: () => clock });
+    const scoped = new Authority({ ...authority.parts, sessions });
+    const owner = await scoped.resolveCaller({
+      moduleId: MODULE,
+      headers: bearer(tokens.dev),
+      sessionId: "s-a",
+    });
+    if (!owner.ok) throw new Error("should resolve");
+    await sessions.bind("s-b", owner.principal);
+    clock += 8_000;
+    const refused = await scoped.validateSessionBinding({
+      moduleId: MODULE,
+      contextRef: owner.contextRef,
+      sessionId: "s-b",
+    });
+    expect(refused.valid).toBe(false);
+    clock += 8_000; // 16 s after bind: idle unless the refused check above slid it
+    expect((await sessions.validate("s-b", owner.principal)).valid).toBe(false);
+  });
+
   it("admin API needs module.manage", async () => {
     const admin = await authority.authorizeAdmin({ headers: bearer(tokens.admin), moduleId: MODULE });
     expect(admin.ok).toBe(true);
+    // No module sees an admin call, so none gets a context reference.
+    expect("contextRef" in admin).toBe(false);
     const dev = await authority.authorizeAdmin({ headers: { authorization: `Bearer ${devToken}` } });
     expect(dev.ok).toBe(true);
     const developer = await authority.authorizeAdmin({ headers: bearer(tokens.dev), moduleId: MODULE });

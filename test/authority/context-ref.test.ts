@@ -194,6 +194,47 @@ describe("context references", () => {
     expect(code(svc.verifyContextRef(other.token, { audience: "m" }))).toBe("auth.credential.revoked");
   });
 
+  it("refuses a reference revoked right after it was issued, before any verification", () => {
+    const revocations = new RevocationList();
+    const svc = new ContextRefService({ revocations });
+    const bySource = svc.issue(alice, { audience: "m", credential: { method: "jwt", id: "fresh-jti" } });
+    revocations.revokeToken("fresh-jti");
+    expect(code(svc.verifyContextRef(bySource.token, { audience: "m" }))).toBe("auth.credential.revoked");
+    const bySubject = svc.issue(alice, {
+      audience: "m",
+      credential: { method: "jwt", id: "other-jti", issuedAtMs: clock - 1000 },
+    });
+    revocations.revokeSubject(alice.subject);
+    expect(code(svc.verifyContextRef(bySubject.token, { audience: "m" }))).toBe("auth.credential.revoked");
+  });
+
+  it("verifies a reference it issued from its cache, exactly as a cold verification would", () => {
+    const keys = ContextRefKeyRing.generate();
+    const issuer = new ContextRefService({ keys, now: () => clock });
+    const cold = new ContextRefService({ keys, now: () => clock, cacheEntries: 0 });
+    const issued = issuer.issue(alice, {
+      audience: "m",
+      sessionId: "sess-9",
+      credential: { method: "jwt", id: "tok-9", issuedAtMs: clock - 5000, expiresAtMs: clock + 600_000 },
+    });
+    const fromCache = issuer.verifyContextRef(issued.token, { audience: "m" });
+    expect(fromCache).toEqual(cold.verifyContextRef(issued.token, { audience: "m" }));
+    expect(fromCache.ok && Object.isFrozen(fromCache.ref) && Object.isFrozen(fromCache.ref.credential)).toBe(
+      true,
+    );
+    // Live checks still run on the cached entry.
+    expect(code(issuer.verifyContextRef(issued.token, { audience: "other" }))).toBe(
+      "auth.context_ref.wrong_audience",
+    );
+    // The signature was not checked again: the key can leave the ring and the cached entry still answers.
+    keys.rotate();
+    keys.rotate();
+    expect(code(issuer.verifyContextRef(issued.token, { audience: "m" }))).toBe("ok");
+    expect(code(cold.verifyContextRef(issued.token, { audience: "m" }))).toBe("auth.context_ref.unknown_key");
+    clock += 61_000;
+    expect(code(issuer.verifyContextRef(issued.token, { audience: "m" }))).toBe("auth.context_ref.expired");
+  });
+
   it("is fast to sign and verify", () => {
     const svc = new ContextRefService({ cacheEntries: 0 });
     const cached = new ContextRefService();

@@ -1,7 +1,12 @@
 import { request as h1request } from "node:http";
 import { connect as h2connect, constants as h2constants } from "node:http2";
 import pino from "pino";
-import type { AccessDecision, AccessGate } from "../../src/core/auth/access-gate.ts";
+import type {
+  AccessDecision,
+  AccessDenied,
+  AccessGate,
+  AdminDecision,
+} from "../../src/core/auth/access-gate.ts";
 import { createHttpServer, type HttpServer } from "../../src/core/http/server.ts";
 import { CoreMetrics } from "../../src/core/metrics.ts";
 import type {
@@ -116,15 +121,15 @@ export class FakeAdmin implements ModuleAdmin {
 }
 
 /**
- * A fake access gate: allows everything (with a context reference named after the module)
- * unless a test sets `deny`; records every request it is asked about.
+ * A fake access gate: allows everything (an invoke with a context reference named after the
+ * module) unless a test sets `deny`; records every request it is asked about.
  */
 export class FakeGate implements AccessGate {
   readonly requests: Array<{ kind: "invoke" | "admin"; moduleId?: string; operation?: string }> = [];
   deny: { category: Category; wwwAuthenticate?: string } | undefined;
 
-  #answer(moduleId: string | undefined): AccessDecision {
-    if (!this.deny) return { ok: true, contextRef: `ctxref-for-${moduleId ?? "admin"}`, subject: "test" };
+  #denial(): AccessDenied | undefined {
+    if (!this.deny) return undefined;
     const error = new OutrigError(this.deny.category, "test.gate.denied", "Denied by the test gate.");
     return {
       ok: false,
@@ -135,12 +140,12 @@ export class FakeGate implements AccessGate {
 
   async invoke(request: { moduleId: string; operation: string }): Promise<AccessDecision> {
     this.requests.push({ kind: "invoke", moduleId: request.moduleId, operation: request.operation });
-    return this.#answer(request.moduleId);
+    return this.#denial() ?? { ok: true, contextRef: `ctxref-for-${request.moduleId}` };
   }
 
-  async admin(request: { moduleId?: string }): Promise<AccessDecision> {
+  async admin(request: { moduleId?: string }): Promise<AdminDecision> {
     this.requests.push({ kind: "admin", ...(request.moduleId ? { moduleId: request.moduleId } : {}) });
-    return this.#answer(request.moduleId);
+    return this.#denial() ?? { ok: true };
   }
 }
 

@@ -6,15 +6,19 @@
  */
 
 import type { HeaderBag } from "../../authority/authenticator.ts";
-import type { Authority } from "../../authority/authority.ts";
+import type { Authority, Refused } from "../../authority/authority.ts";
 import type { ResourceRef } from "../../authority/cedar/entities.ts";
 import type { PeerCertificate } from "../../authority/mtls.ts";
 import type { OutrigError } from "../../errors/index.ts";
 import type { ModuleConfig } from "../config/schema.ts";
 
-export type AccessDecision =
-  | { ok: true; contextRef: string; subject: string }
-  | { ok: false; error: OutrigError; wwwAuthenticate?: string };
+export type AccessDenied = { ok: false; error: OutrigError; wwwAuthenticate?: string };
+
+/** An allowed invoke carries the context reference the module receives. */
+export type AccessDecision = { ok: true; contextRef: string } | AccessDenied;
+
+/** An allowed admin call carries no reference: no module sees it. */
+export type AdminDecision = { ok: true; contextRef?: undefined } | AccessDenied;
 
 export interface AccessRequest {
   headers: HeaderBag;
@@ -29,7 +33,7 @@ export interface AccessGate {
   /** May this caller invoke an operation of this module? */
   invoke(request: AccessRequest & { moduleId: string; operation: string }): Promise<AccessDecision>;
   /** May this caller use the admin API (on this module, or on all)? */
-  admin(request: AccessRequest & { moduleId?: string }): Promise<AccessDecision>;
+  admin(request: AccessRequest & { moduleId?: string }): Promise<AdminDecision>;
 }
 
 /** The module's resource attributes as policies see them. */
@@ -41,15 +45,23 @@ function moduleResource(moduleId: string, module: ModuleConfig | undefined): Res
   };
   if (access?.team) attributes.team = access.team;
   if (access?.owner) attributes.owner = access.owner;
-  return { type: "module", id: moduleId, attributes };
+  return Object.freeze({ type: "module", id: moduleId, attributes: Object.freeze(attributes) });
+}
+
+function denied(result: Refused): AccessDenied {
+  return {
+    ok: false,
+    error: result.error,
+    ...(result.wwwAuthenticate ? { wwwAuthenticate: result.wwwAuthenticate } : {}),
+  };
 }
 
 export function authorityGate(authority: Authority, modules: readonly ModuleConfig[]): AccessGate {
-  const byId = new Map(modules.map((m) => [m.id, m]));
-  const ids = (r: AccessRequest, module?: string) => ({
+  // Built once: the configured modules do not change while the gate lives.
+  const resources = new Map(modules.map((m) => [m.id, moduleResource(m.id, m)]));
+  const ids = (r: AccessRequest) => ({
     correlationId: r.correlationId,
     transport: "http",
-    ...(module ? { module } : {}),
     ...(r.clientIp ? { clientIp: r.clientIp } : {}),
     ...(r.traceId ? { traceId: r.traceId } : {}),
   });
@@ -61,22 +73,17 @@ export function authorityGate(authority: Authority, modules: readonly ModuleConf
         ...(request.peer ? { peer: request.peer } : {}),
         check: {
           action: "module.invoke",
-          resource: moduleResource(request.moduleId, byId.get(request.moduleId)),
+          resource: resources.get(request.moduleId) ?? moduleResource(request.moduleId, undefined),
           context: {
             transport: "http",
             ingress: "core",
             ...(request.clientIp ? { clientIp: request.clientIp } : {}),
           },
         },
-        ids: ids(request, request.moduleId),
+        // authorizeRequest adds the module id.
+        ids: ids(request),
       });
-      return result.ok
-        ? { ok: true, contextRef: result.contextRef, subject: result.principal.subject }
-        : {
-            ok: false,
-            error: result.error,
-            ...(result.wwwAuthenticate ? { wwwAuthenticate: result.wwwAuthenticate } : {}),
-          };
+      return result.ok ? { ok: true, contextRef: result.contextRef } : denied(result);
     },
     async admin(request) {
       const result = await authority.authorizeAdmin({
@@ -85,13 +92,7 @@ export function authorityGate(authority: Authority, modules: readonly ModuleConf
         ...(request.moduleId ? { moduleId: request.moduleId } : {}),
         ids: ids(request),
       });
-      return result.ok
-        ? { ok: true, contextRef: result.contextRef, subject: result.principal.subject }
-        : {
-            ok: false,
-            error: result.error,
-            ...(result.wwwAuthenticate ? { wwwAuthenticate: result.wwwAuthenticate } : {}),
-          };
+      return result.ok ? { ok: true } : denied(result);
     },
   };
 }
