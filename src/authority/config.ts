@@ -153,7 +153,9 @@ export const authorityConfigSchema = z
       .default({ allowSampleRate: 0.01 }),
     sessions: z
       .object({
+        /** Idle TTL of a session binding (default 24 h); also the longest `CreateSession` may ask for. */
         ttlMs: z.number().int().positive().optional(),
+        /** Bindings held at most (default 100,000); a full store refuses new sessions. */
         maxSessions: z.number().int().positive().optional(),
       })
       .strict()

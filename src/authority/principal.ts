@@ -176,10 +176,14 @@ export function principalFromPb(pb: PrincipalPb): Principal {
   });
 }
 
+/** A team scope as a flat list (`["teams", ...ids]` or `[kind]`), for canonical forms. */
+export function teamScopeList(scope: TeamScope): string[] {
+  return scope.kind === "teams" ? ["teams", ...scope.teamIds] : [scope.kind];
+}
+
 /** The canonical JSON form of a principal (the input of its digest). */
 export function canonicalPrincipalJson(p: Principal): string {
-  const scope = p.teamScope.kind === "teams" ? ["teams", ...p.teamScope.teamIds] : [p.teamScope.kind];
-  return JSON.stringify([p.subject, p.authMethod, p.roles, p.scopes, scope]);
+  return JSON.stringify([p.subject, p.authMethod, p.roles, p.scopes, teamScopeList(p.teamScope)]);
 }
 
 const digests = new WeakMap<Principal, string>();

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { OutrigError } from "../errors/outrig-error.ts";
 import { authorityError } from "./codes.ts";
-import type { Principal } from "./principal.ts";
+import { type Principal, teamScopeList } from "./principal.ts";
 
 /**
  * Which caller owns a protocol session. The owner is the subject together with its
@@ -9,19 +9,20 @@ import type { Principal } from "./principal.ts";
  * (for example public-only) is a different caller and cannot reuse the session.
  */
 export function sessionOwnerFingerprint(principal: Principal): Buffer {
-  const scope =
-    principal.teamScope.kind === "teams"
-      ? ["teams", ...principal.teamScope.teamIds]
-      : [principal.teamScope.kind];
   return createHash("sha256")
-    .update(JSON.stringify([principal.subject, principal.authMethod, scope]))
+    .update(JSON.stringify([principal.subject, principal.authMethod, teamScopeList(principal.teamScope)]))
     .digest();
 }
 
 export type SessionCheck = { valid: true } | { valid: false; error: OutrigError };
 
 export interface SessionBindingStore {
-  /** Binds a new session to its creator. False when the id is already bound to someone else. */
+  /** The idle TTL of a binding that asks for none, and the longest one may ask for. */
+  readonly ttlMs: number;
+  /**
+   * Binds a new session to its creator. False when the id is invalid or already bound to
+   * someone else, or when the store is full: a binding is never dropped to make room.
+   */
   bind(sessionId: string, owner: Principal, options?: { ttlMs?: number }): Promise<boolean>;
   /**
    * Whether the session exists and belongs to `caller`. "No such session" and "not
@@ -46,17 +47,20 @@ interface Binding {
 const ABSENT_OWNER = randomBytes(32);
 
 /**
- * In-memory bindings with a sliding expiry and a size bound (the oldest binding is
- * evicted first). Several core replicas need a shared implementation.
+ * In-memory bindings with a sliding expiry and a size bound. When full, expired bindings
+ * are swept and a new session is refused if none was: evicting a live binding would end
+ * someone else's session. Several core replicas need a shared implementation.
  */
 export class MemorySessionBindingStore implements SessionBindingStore {
+  readonly ttlMs: number;
   readonly #bindings = new Map<string, Binding>();
-  readonly #ttlMs: number;
   readonly #maxSessions: number;
   readonly #now: () => number;
+  /** No binding expires before this (expiries only slide later), so a sweep before it finds nothing. */
+  #earliestExpiryMs = Number.POSITIVE_INFINITY;
 
   constructor(options: { ttlMs?: number; maxSessions?: number; now?: () => number } = {}) {
-    this.#ttlMs = options.ttlMs ?? 24 * 3_600_000;
+    this.ttlMs = options.ttlMs ?? 24 * 3_600_000;
     this.#maxSessions = options.maxSessions ?? 100_000;
     this.#now = options.now ?? Date.now;
   }
@@ -70,13 +74,11 @@ export class MemorySessionBindingStore implements SessionBindingStore {
     const fingerprint = sessionOwnerFingerprint(owner);
     const existing = this.#live(sessionId);
     if (existing && !timingSafeEqual(existing.owner, fingerprint)) return false;
-    const ttlMs = options.ttlMs ?? this.#ttlMs;
-    this.#bindings.delete(sessionId);
-    this.#bindings.set(sessionId, { owner: fingerprint, ttlMs, expiresAtMs: this.#now() + ttlMs });
-    if (this.#bindings.size > this.#maxSessions) {
-      const oldest = this.#bindings.keys().next();
-      if (!oldest.done) this.#bindings.delete(oldest.value);
-    }
+    if (!existing && !this.#hasRoom()) return false;
+    const ttlMs = Math.min(options.ttlMs ?? this.ttlMs, this.ttlMs);
+    const expiresAtMs = this.#now() + ttlMs;
+    this.#bindings.set(sessionId, { owner: fingerprint, ttlMs, expiresAtMs });
+    this.#earliestExpiryMs = Math.min(this.#earliestExpiryMs, expiresAtMs);
     return true;
   }
 
@@ -94,6 +96,19 @@ export class MemorySessionBindingStore implements SessionBindingStore {
     const check = await this.validate(sessionId, caller);
     if (!check.valid) return false;
     return this.#bindings.delete(sessionId);
+  }
+
+  #hasRoom(): boolean {
+    if (this.#bindings.size < this.#maxSessions) return true;
+    const now = this.#now();
+    if (now < this.#earliestExpiryMs) return false;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const [id, binding] of this.#bindings) {
+      if (binding.expiresAtMs <= now) this.#bindings.delete(id);
+      else earliest = Math.min(earliest, binding.expiresAtMs);
+    }
+    this.#earliestExpiryMs = earliest;
+    return this.#bindings.size < this.#maxSessions;
   }
 
   #live(sessionId: string): Binding | undefined {

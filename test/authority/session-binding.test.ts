@@ -70,8 +70,39 @@ describe("session binding", () => {
     expect(await store.bind("bad id with spaces", owner)).toBe(false);
     expect(await verdict("x".repeat(300))).toMatch(/^NOT_FOUND/);
     const small = new MemorySessionBindingStore({ maxSessions: 2 });
-    for (const id of ["a", "b", "c"]) await small.bind(id, owner);
+    const bound = [];
+    for (const id of ["a", "b", "c"]) bound.push(await small.bind(id, owner));
     expect(small.size).toBe(2);
-    expect((await small.validate("a", owner)).valid).toBe(false);
+    // Full: the new session is refused, and no live session of someone else is dropped for it.
+    expect(bound).toEqual([true, true, false]);
+    expect((await small.validate("a", owner)).valid).toBe(true);
+    expect((await small.validate("c", owner)).valid).toBe(false);
+    expect(await small.bind("a", owner)).toBe(true); // re-binding an existing session needs no room
+  });
+
+  it("makes room when full by sweeping expired bindings only", async () => {
+    const small = new MemorySessionBindingStore({ ttlMs: 10_000, maxSessions: 2, now: () => clock });
+    await small.bind("a", owner);
+    clock += 5_000;
+    await small.bind("b", owner);
+    clock += 6_000; // "a" has expired, "b" has not
+    expect(await small.bind("c", owner)).toBe(true);
+    expect(small.size).toBe(2);
+    expect((await small.validate("b", owner)).valid).toBe(true); // slides "b" to 21 s
+    expect(await small.bind("d", owner)).toBe(false);
+    clock += 10_001;
+    expect(await small.bind("d", owner)).toBe(true);
+  });
+
+  it("gives a binding the configured idle TTL, and never a longer one", async () => {
+    await store.bind("default", owner);
+    await store.bind("short", owner, { ttlMs: 2_000 });
+    await store.bind("long", owner, { ttlMs: 3_600_000 });
+    expect(store.ttlMs).toBe(10_000);
+    clock += 2_001;
+    expect(await verdict("short")).toMatch(/^NOT_FOUND/);
+    clock += 8_000; // 10,001 ms after binding
+    expect(await verdict("default")).toMatch(/^NOT_FOUND/);
+    expect(await verdict("long")).toMatch(/^NOT_FOUND/);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { fromGrpcError } from "../../src/errors/index.ts";
 import {
@@ -64,6 +65,7 @@ beforeAll(async () => {
       },
       policies: { roles: { reader: ["module.invoke"] } },
       context_refs: { ttl_sec: 1 },
+      sessions: { ttl_ms: 600_000 },
       rate_limits: { rules: [{ match: { module: "limited" }, capacity: 2, refill_per_second: 0.001 }] },
     },
     modules: [
@@ -299,6 +301,22 @@ describe("context references and sessions on the SPI", () => {
     // "Not yours" and "does not exist" are indistinguishable.
     expect(theirs.error?.code).toBe(missing.error?.code);
     expect(theirs.error?.message).toBe(missing.error?.message);
+  });
+
+  test("a session gets the configured idle TTL unless it asks for a shorter one", async () => {
+    const echo = as("echo");
+    const ref = await resolve(echo, users.alice!);
+    const lifetime = async (ttlMs?: number) => {
+      const { session } = await echo.sessions.unary("createSession", {
+        contextRef: ref,
+        protocol: "mcp",
+        ...(ttlMs !== undefined ? { ttlMs: BigInt(ttlMs) } : {}),
+      });
+      return timestampMs(session!.expiresAt!) - timestampMs(session!.createdAt!);
+    };
+    expect(await lifetime()).toBe(600_000); // sessions.ttl_ms
+    expect(await lifetime(5_000)).toBe(5_000);
+    expect(await lifetime(86_400_000)).toBe(600_000); // never beyond the configured TTL
   });
 
   test("a revoked token stops working at once, and modules hear about it", async () => {

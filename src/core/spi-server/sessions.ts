@@ -11,9 +11,6 @@ import type { SessionService } from "../../gen/outrig/core/v1/session_pb.ts";
 import type { ServiceHandlers } from "../../spi/grpc-service.ts";
 import type { ModuleInstance } from "../supervisor/instance.ts";
 
-const DEFAULT_TTL_MS = 30 * 60_000;
-const MAX_TTL_MS = 24 * 3_600_000;
-
 export function sessionHandlers(
   authority: Authority,
   caller: (metadata: { get(key: string): unknown[] }) => ModuleInstance,
@@ -23,8 +20,11 @@ export function sessionHandlers(
       const moduleId = caller(call.metadata).moduleId;
       const verified = authority.verifyRef(moduleId, req.contextRef);
       if (!verified.ok) throw verified.error;
-      const ttlMs = Math.min(Number(req.ttlMs) || DEFAULT_TTL_MS, MAX_TTL_MS);
+      // 0 asks for the configured idle TTL (`authority.sessions.ttlMs`), which also bounds a request.
+      const configured = authority.parts.sessions.ttlMs;
+      const ttlMs = Math.min(Number(req.ttlMs) || configured, configured);
       const id = randomBytes(24).toString("base64url");
+      // Ids are random, so a refusal means the store is full (it never evicts a live session).
       if (!(await authority.bindSession(id, verified.ref.principal, { ttlMs }))) {
         throw OutrigError.fromCode("core.session.store_full", { retryAfterMs: 1000 });
       }
