@@ -3,6 +3,7 @@ import { z } from "zod";
 import { type AuthResult, authFailure, DEFAULT_REALM } from "./auth-result.ts";
 import { configError } from "./codes.ts";
 import {
+  type AuthMethod,
   createPrincipal,
   type Principal,
   PUBLIC_ONLY,
@@ -102,6 +103,25 @@ export const principalGrantFields = {
     .optional(),
 };
 
+/** What a configured credential grants, as `principalGrantFields` reads it. */
+export interface PrincipalGrant {
+  readonly subject: string;
+  readonly roles?: readonly string[] | undefined;
+  readonly scopes?: readonly string[] | undefined;
+  readonly teams?: TeamScopeSpec | undefined;
+}
+
+/** The principal a grant names; throws `auth.principal.invalid` on a bad one. */
+export function principalFromGrant(grant: PrincipalGrant, authMethod: AuthMethod): Principal {
+  return createPrincipal({
+    subject: grant.subject,
+    authMethod,
+    roles: grant.roles ?? [],
+    scopes: grant.scopes ?? [],
+    teamScope: teamScopeFromSpec(grant.teams),
+  });
+}
+
 /** Configuration form of a stored key (`expiresAt` as an ISO date). */
 export const apiKeyRecordSchema = z
   .object({
@@ -127,8 +147,13 @@ export class MemoryApiKeyStore implements ApiKeyStore {
   static fromConfig(entries: unknown): MemoryApiKeyStore {
     const parsed = z.array(apiKeyRecordSchema).safeParse(entries);
     if (!parsed.success) throw configError("API key configuration is invalid");
+    return MemoryApiKeyStore.fromValidated(parsed.data);
+  }
+
+  /** Entries `apiKeyRecordSchema` has already validated (as `createAuthority` does). */
+  static fromValidated(entries: readonly ApiKeyRecordConfig[]): MemoryApiKeyStore {
     return new MemoryApiKeyStore(
-      parsed.data.map(({ expiresAt, ...rest }) => ({
+      entries.map(({ expiresAt, ...rest }) => ({
         ...rest,
         ...(expiresAt ? { expiresAtMs: Date.parse(expiresAt) } : {}),
       })),
@@ -174,13 +199,7 @@ export class ApiKeyAuthenticator {
     let principal = this.#principals.get(record);
     if (!principal) {
       try {
-        principal = createPrincipal({
-          subject: record.subject,
-          authMethod: "api_key",
-          roles: record.roles ?? [],
-          scopes: record.scopes ?? [],
-          teamScope: teamScopeFromSpec(record.teams),
-        });
+        principal = principalFromGrant(record, "api_key");
       } catch {
         return authFailure("auth.api_key.invalid", this.#realm);
       }

@@ -260,7 +260,9 @@ export async function createAuthority(
   const authority = new Authority({
     authenticator: new Authenticator({
       ...(jwt ? { jwt } : {}),
-      apiKeys: new ApiKeyAuthenticator(MemoryApiKeyStore.fromConfig(config.apiKeys), { realm: config.realm }),
+      apiKeys: new ApiKeyAuthenticator(MemoryApiKeyStore.fromValidated(config.apiKeys), {
+        realm: config.realm,
+      }),
       ...(runtime.devToken
         ? { devToken: new DevTokenAuthenticator({ ...runtime.devToken, realm: config.realm }) }
         : {}),

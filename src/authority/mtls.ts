@@ -5,9 +5,10 @@
  * nobody: there are no implicit identities.
  */
 import { z } from "zod";
-import { principalGrantFields, teamScopeFromSpec } from "./api-keys.ts";
+import { principalFromGrant, principalGrantFields } from "./api-keys.ts";
 import { type AuthResult, authFailure, DEFAULT_REALM } from "./auth-result.ts";
-import { createPrincipal } from "./principal.ts";
+import { configError } from "./codes.ts";
+import type { Principal } from "./principal.ts";
 
 /** What the listener tells the authority about a verified client certificate. */
 export interface PeerCertificate {
@@ -40,34 +41,46 @@ export const mtlsIdentitySchema = z
 
 export type MtlsIdentity = z.infer<typeof mtlsIdentitySchema>;
 
-function matches(identity: MtlsIdentity, peer: PeerCertificate): boolean {
-  const { cn, san, fingerprint256 } = identity.match;
-  if (cn !== undefined && peer.cn !== cn) return false;
-  if (san !== undefined && !peer.sans.includes(san)) return false;
-  if (fingerprint256 !== undefined && peer.fingerprint256.toUpperCase() !== fingerprint256.toUpperCase())
+/** A configured identity, ready to match: fingerprint upper-cased, principal built. */
+interface Entry {
+  readonly cn: string | undefined;
+  readonly san: string | undefined;
+  readonly fingerprint256: string | undefined;
+  readonly principal: Principal;
+}
+
+function matches(entry: Entry, peer: PeerCertificate): boolean {
+  if (entry.cn !== undefined && peer.cn !== entry.cn) return false;
+  if (entry.san !== undefined && !peer.sans.includes(entry.san)) return false;
+  if (entry.fingerprint256 !== undefined && peer.fingerprint256.toUpperCase() !== entry.fingerprint256)
     return false;
   return true;
 }
 
 export class MtlsAuthenticator {
-  constructor(
-    private readonly identities: readonly MtlsIdentity[],
-    private readonly realm: string = DEFAULT_REALM,
-  ) {}
+  readonly #entries: readonly Entry[];
+  readonly #realm: string;
+
+  /** Builds every identity's principal now: a bad one is a configuration error (`auth.config.invalid`). */
+  constructor(identities: readonly MtlsIdentity[], realm: string = DEFAULT_REALM) {
+    this.#entries = identities.map((identity, i) => {
+      let principal: Principal;
+      try {
+        principal = principalFromGrant(identity, "mtls");
+      } catch {
+        throw configError(
+          `mtls.identities[${i}]: the subject, roles, scopes or teams are not valid identifiers`,
+        );
+      }
+      const { cn, san, fingerprint256 } = identity.match;
+      return { cn, san, fingerprint256: fingerprint256?.toUpperCase(), principal };
+    });
+    this.#realm = realm;
+  }
 
   authenticate(peer: PeerCertificate): AuthResult {
-    const identity = this.identities.find((i) => matches(i, peer));
-    if (!identity) return authFailure("auth.mtls.unknown_identity", this.realm);
-    return {
-      ok: true,
-      principal: createPrincipal({
-        subject: identity.subject,
-        authMethod: "mtls",
-        roles: identity.roles ?? [],
-        scopes: identity.scopes ?? [],
-        teamScope: teamScopeFromSpec(identity.teams),
-      }),
-      credential: { method: "mtls", id: peer.fingerprint256 },
-    };
+    const entry = this.#entries.find((e) => matches(e, peer));
+    if (!entry) return authFailure("auth.mtls.unknown_identity", this.#realm);
+    return { ok: true, principal: entry.principal, credential: { method: "mtls", id: peer.fingerprint256 } };
   }
 }

@@ -86,6 +86,41 @@ describe("createAuthority", () => {
     await expect(createAuthority(config, { env: {} })).rejects.toMatchObject({ code: "auth.config.invalid" });
   });
 
+  it("refuses an mTLS identity that names no valid principal at start, not per request", async () => {
+    const identity = { match: { cn: "svc" }, subject: "svc", roles: ["developer"] };
+    await expect(
+      createAuthority({ mtls: { identities: [identity, { ...identity, subject: "bad\u0000subject" }] } }),
+    ).rejects.toMatchObject({
+      code: "auth.config.invalid",
+      cause: { message: expect.stringContaining("mtls.identities[1]") },
+    });
+    const { authority, close } = await createAuthority({ mtls: { identities: [identity] } });
+    try {
+      const peer = { cn: "svc", sans: [], fingerprint256: "AA" };
+      const first = await authority.parts.authenticator.authenticate({}, peer);
+      const second = await authority.parts.authenticator.authenticate({}, peer);
+      // One principal per identity, built once (so its digest is computed once too).
+      expect(first.ok && second.ok && first.principal === second.principal).toBe(true);
+    } finally {
+      await close();
+    }
+  });
+
+  it("matches a configured fingerprint whatever its case", async () => {
+    const fingerprint = Array.from({ length: 32 }, (_, i) => (i * 7).toString(16).padStart(2, "0")).join(":");
+    const { authority, close } = await createAuthority({
+      mtls: { identities: [{ match: { fingerprint256: fingerprint }, subject: "svc" }] },
+    });
+    try {
+      const peer = { sans: [], fingerprint256: fingerprint.toUpperCase() };
+      expect((await authority.parts.authenticator.authenticate({}, peer)).ok).toBe(true);
+      const other = { sans: [], fingerprint256: fingerprint.toUpperCase().replace(/^0/, "F") };
+      expect((await authority.parts.authenticator.authenticate({}, other)).ok).toBe(false);
+    } finally {
+      await close();
+    }
+  });
+
   it("gives the dev token the admin API on loopback, and refuses it elsewhere", async () => {
     const token = generateDevToken();
     const { authority, close } = await createAuthority({}, { devToken: { token, bindHost: "127.0.0.1" } });
