@@ -49,7 +49,6 @@ export interface KeyConfig {
 
 export interface ResolvedKeys {
   readonly getKey: JWTVerifyGetKey | ((header: { kid?: string }) => Uint8Array);
-  readonly mode: "asymmetric" | "hmac";
   readonly remote: boolean;
 }
 
@@ -151,7 +150,7 @@ export async function resolveKeys(config: KeyConfig): Promise<ResolvedKeys> {
   if (mode === "hmac") {
     if (config.jwks)
       throw configError("a JWKS URL serves public keys; HMAC algorithms are not allowed with it");
-    return { getKey: hmacResolver(keys), mode, remote: false };
+    return { getKey: hmacResolver(keys), remote: false };
   }
   if (config.jwks) {
     let url: URL;
@@ -167,7 +166,7 @@ export async function resolveKeys(config: KeyConfig): Promise<ResolvedKeys> {
       cacheMaxAge: config.jwks.cacheMaxAgeMs ?? 600_000,
       timeoutDuration: config.jwks.timeoutMs ?? 5_000,
     });
-    return { getKey, mode, remote: true };
+    return { getKey, remote: true };
   }
   const jwks: JWK[] = [];
   for (const key of keys) {
@@ -177,5 +176,5 @@ export async function resolveKeys(config: KeyConfig): Promise<ResolvedKeys> {
   }
   const kids = new Set(jwks.map((k) => k.kid));
   if (kids.size !== jwks.length) throw configError("two static keys share a kid");
-  return { getKey: createLocalJWKSet({ keys: jwks }), mode, remote: false };
+  return { getKey: createLocalJWKSet({ keys: jwks }), remote: false };
 }

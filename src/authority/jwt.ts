@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type JWTVerifyGetKey, jwtVerify } from "jose";
+import { type JWTVerifyGetKey, type JWTVerifyOptions, jwtVerify } from "jose";
 import type { Logger } from "pino";
 import { type AuthResult, authFailure, type CredentialInfo, DEFAULT_REALM } from "./auth-result.ts";
 import type { AuthorityCode } from "./codes.ts";
@@ -48,24 +48,6 @@ interface CachedVerification {
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-/** Whether a bearer value has the shape of a compact JWS (three base64url segments). */
-export function looksLikeJwt(token: string): boolean {
-  return COMPACT_JWS.test(token);
-}
-
-function headerAlg(token: string): string | undefined {
-  try {
-    const header: unknown = JSON.parse(
-      Buffer.from(token.slice(0, token.indexOf(".")), "base64url").toString("utf8"),
-    );
-    if (typeof header !== "object" || header === null || Array.isArray(header)) return undefined;
-    const alg = (header as { alg?: unknown }).alg;
-    return typeof alg === "string" ? alg : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Maps a jose failure to a stable code. Only the jose error code is read, never its text. */
 function codeOf(error: unknown, remote: boolean): AuthorityCode {
   const joseCode =
@@ -110,7 +92,8 @@ export class JwtAuthenticator {
   readonly #config: JwtAuthenticatorConfig;
   readonly #getKey: JWTVerifyGetKey;
   readonly #remote: boolean;
-  readonly #allowed: ReadonlySet<string>;
+  /** Everything but the clock, built once. `algorithms` is checked before any key is looked up. */
+  readonly #verifyOptions: JWTVerifyOptions;
   readonly #cache: LruCache<string, CachedVerification> | undefined;
   readonly #cacheMaxAgeMs: number;
   readonly #now: () => number;
@@ -121,7 +104,14 @@ export class JwtAuthenticator {
     this.#config = config;
     this.#getKey = getKey;
     this.#remote = remote;
-    this.#allowed = new Set(config.algorithms);
+    this.#verifyOptions = {
+      algorithms: [...config.algorithms],
+      issuer: config.issuer as string | string[],
+      audience: config.audience as string | string[],
+      clockTolerance: config.clockSkewSec ?? 30,
+      requiredClaims: [...(config.requiredClaims ?? ["sub", "exp"])],
+      ...(config.typ ? { typ: config.typ } : {}),
+    };
     this.#cache = config.cache === false ? undefined : new LruCache(config.cache?.maxEntries ?? 10_000);
     this.#cacheMaxAgeMs = config.cache === false ? 0 : (config.cache?.maxAgeMs ?? 60_000);
     this.#now = config.now ?? Date.now;
@@ -147,20 +137,13 @@ export class JwtAuthenticator {
         return { ok: true, principal: cached.principal, credential: cached.credential };
       this.#cache?.delete(cacheKey);
     }
-    const alg = headerAlg(token);
-    if (alg === undefined) return this.#fail("auth.token.malformed");
-    if (!this.#allowed.has(alg)) return this.#fail("auth.token.alg_not_allowed");
-
+    // jose refuses a missing or unlisted `alg` (none, HS256 against an RSA key…) before it
+    // asks for a key, so such a token never triggers a JWKS fetch.
     let payload: Awaited<ReturnType<typeof jwtVerify>>["payload"];
     try {
       ({ payload } = await jwtVerify(token, this.#getKey, {
-        algorithms: [...this.#config.algorithms],
-        issuer: this.#config.issuer as string | string[],
-        audience: this.#config.audience as string | string[],
-        clockTolerance: this.#config.clockSkewSec ?? 30,
-        requiredClaims: [...(this.#config.requiredClaims ?? ["sub", "exp"])],
+        ...this.#verifyOptions,
         currentDate: new Date(now),
-        ...(this.#config.typ ? { typ: this.#config.typ } : {}),
       }));
     } catch (error) {
       return this.#fail(codeOf(error, this.#remote), error);

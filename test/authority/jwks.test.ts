@@ -90,6 +90,22 @@ describe("JWKS key source", () => {
     expect(server.fetches).toBe(2);
   });
 
+  it("refuses a token whose alg is not allowed without fetching any key", async () => {
+    server.keys = [k1.publicJwk];
+    const jwt = await authenticator(0);
+    const [, payload, signature] = (await signToken(k3)).split(".");
+    const header = (h: Record<string, unknown>) => Buffer.from(JSON.stringify(h)).toString("base64url");
+    for (const [token, code] of [
+      [`${header({ alg: "none", kid: "k9" })}.${payload}.`, "auth.token.alg_not_allowed"],
+      [`${header({ alg: "HS256", kid: "k9" })}.${payload}.${signature}`, "auth.token.alg_not_allowed"],
+      [`${header({ kid: "k9" })}.${payload}.${signature}`, "auth.token.malformed"],
+    ]) {
+      const result = await jwt.verify(token!);
+      expect(result.ok ? "ok" : result.error.code).toBe(code);
+    }
+    expect(server.fetches).toBe(0);
+  });
+
   it("answers UNAVAILABLE, not a verdict on the token, when the JWKS cannot be fetched", async () => {
     server.status = 500;
     const jwt = await authenticator(100);
