@@ -277,6 +277,27 @@ describe("context references and sessions on the SPI", () => {
     expect(fromGrpcError(expired, "core").category).toBe("UNAUTHENTICATED");
   });
 
+  test("CheckCatalogAccess answers per entry, and refuses an oversized batch after the reference", async () => {
+    const echo = as("echo");
+    const ref = await resolve(echo, users.alice!);
+    const { entries } = await echo.auth.unary("checkCatalogAccess", {
+      contextRef: ref,
+      entityType: "module",
+      entityIds: ["echo", "limited"],
+    });
+    expect(entries.map((e) => [e.entityId, e.visible, e.invocable])).toEqual([
+      ["echo", true, true],
+      ["limited", true, true],
+    ]);
+    const many = Array.from({ length: 1001 }, (_, i) => `m${i}`);
+    const refuse = (contextRef: string) =>
+      echo.auth
+        .unary("checkCatalogAccess", { contextRef, entityType: "module", entityIds: many })
+        .catch((e) => fromGrpcError(e, "core"));
+    expect(await refuse(ref)).toMatchObject({ code: "policy.request.invalid" });
+    expect(await refuse("garbage")).toMatchObject({ category: "UNAUTHENTICATED" });
+  });
+
   test("a session created by one principal cannot be used by another", async () => {
     const echo = as("echo");
     const aliceRef = await resolve(echo, users.alice!);

@@ -14,6 +14,7 @@ import {
   cedarTypeOf,
   isCleanValue,
   isVisibleTo,
+  type NormalizedResource,
   normalizeResource,
   principalEntity,
   type ResourceRef,
@@ -141,7 +142,7 @@ export class PolicyEngine {
   /** Builds an engine; throws `policy.set.invalid` (diagnostics in `cause`) if the first set is invalid. */
   static async create(options: PolicyEngineOptions = {}): Promise<PolicyEngine> {
     const engine = new PolicyEngine(options);
-    const text = options.source ? await readSource(options.source) : (options.policies ?? "");
+    const text = options.source ? await options.source.read() : (options.policies ?? "");
     const result = engine.load(text, { roles: options.roles ?? {} });
     if (!result.ok) {
       const error = authorityError("policy.set.invalid");
@@ -157,12 +158,6 @@ export class PolicyEngine {
 
   get policyCount(): number {
     return this.#snapshot?.policyCount ?? 0;
-  }
-
-  /** The operator text and roles in force (for an admin view). */
-  get current(): { text: string; roles: RolePermissions; epoch: number } {
-    const s = this.#snapshot;
-    return { text: s?.text ?? "", roles: s?.roles ?? {}, epoch: this.epoch };
   }
 
   cacheStats(): { size: number; hits: number; misses: number } {
@@ -215,7 +210,7 @@ export class PolicyEngine {
     if (!source) return this.load(this.#snapshot?.text ?? "");
     let text: string;
     try {
-      text = await readSource(source);
+      text = await source.read();
     } catch {
       this.#options.logger?.warn(
         { source: source.description },
@@ -237,13 +232,15 @@ export class PolicyEngine {
   }
 
   decide(principal: Principal, check: PermissionCheck): Decision {
-    return this.#decide(this.#snapshot!, principal, check);
+    return this.#decide(this.#snapshot!, principal, check, normalizeResource(check.resource?.attributes));
   }
 
   /** Decides several checks against one snapshot: the batch never straddles a reload. */
   decideBatch(principal: Principal, checks: readonly PermissionCheck[]): Decision[] {
     const snapshot = this.#snapshot!;
-    return checks.map((check) => this.#decide(snapshot, principal, check));
+    return checks.map((check) =>
+      this.#decide(snapshot, principal, check, normalizeResource(check.resource?.attributes)),
+    );
   }
 
   /**
@@ -260,11 +257,12 @@ export class PolicyEngine {
     return entries.map(({ resource, invokeAction }) => {
       const normalized = normalizeResource(resource.attributes);
       const action = invokeAction ?? DEFAULT_INVOKE_ACTION[resource.type];
-      const decision = this.#decide(snapshot, principal, {
-        action,
-        resource,
-        ...(context ? { context } : {}),
-      });
+      const decision = this.#decide(
+        snapshot,
+        principal,
+        { action, resource, ...(context ? { context } : {}) },
+        normalized,
+      );
       const invocable = decision.effect === "allow";
       const visible =
         normalized !== undefined && isVisibleTo(principal, normalized) && (!normalized.hidden || invocable);
@@ -272,12 +270,17 @@ export class PolicyEngine {
     });
   }
 
-  #decide(snapshot: Snapshot, principal: Principal, check: PermissionCheck): Decision {
+  /** `normalized`: the check's resource attributes through `normalizeResource` (callers that need them too pass theirs). */
+  #decide(
+    snapshot: Snapshot,
+    principal: Principal,
+    check: PermissionCheck,
+    normalized: NormalizedResource | undefined,
+  ): Decision {
     const { epoch } = snapshot;
     const resource = check.resource;
     const types = this.schema.appliesTo.get(check.action);
     const cedarType = types && isResourceType(String(resource?.type)) ? cedarTypeOf(resource.type) : "";
-    const normalized = normalizeResource(resource?.attributes);
     if (!types?.has(cedarType) || !isCleanValue(resource.id) || !normalized) {
       return deny(epoch, [], "policy.request.invalid", false);
     }
@@ -286,8 +289,8 @@ export class PolicyEngine {
     const cached = snapshot.cache?.get(key);
     if (cached) return materialize(cached, epoch, true);
 
-    const slice = snapshot.slices.sliceFor(check.action, cedarType, resource.id);
-    if (slice === undefined) return deny(epoch, [], "policy.request.invalid", false);
+    // Every (action, type) pair of the schema has a slice, and the pair was checked above.
+    const slice = snapshot.slices.sliceFor(check.action, cedarType, resource.id)!;
     if (!isVisibleTo(principal, normalized)) {
       // The built-in visibility rule, decided here (see CORE_EVALUATED): no Cedar call.
       const result: CachedDecision = {
@@ -356,10 +359,6 @@ export class PolicyEngine {
     );
     return { ok: false, epoch: this.epoch, error: authorityError("policy.set.invalid"), diagnostics };
   }
-}
-
-async function readSource(source: PolicySource): Promise<string> {
-  return source.read();
 }
 
 function deny(epoch: number, policyIds: readonly string[], code: AuthorityCode, cached: boolean): Decision {

@@ -16,15 +16,12 @@ export interface Slice {
   readonly id: string;
   /** What the slice's policies read from the entities (only that is sent). */
   readonly needs: EntityNeeds;
-  readonly size: number;
 }
 
 export interface PolicySlices {
   /** The slice for a request, or undefined when the action/type pair is not in the schema. */
   sliceFor(action: string, cedarType: string, id: string): Slice | undefined;
   readonly ids: readonly string[];
-  /** Policies evaluated per request, largest slice. */
-  readonly largestSlice: number;
 }
 
 /** Beyond this many per-resource slices, pinned policies join the type slices instead. */
@@ -77,7 +74,6 @@ export function buildSlices(
   const isGroup = (id: string) => !schema.appliesTo.has(id);
   const slices = new Map<string, Slice>();
   const created: string[] = [];
-  let largest = 0;
   let n = 0;
   // Slices with the same members share one pre-parsed set (many actions see only role grants).
   const byMembers = new Map<string, Slice>();
@@ -103,11 +99,9 @@ export function buildSlices(
         members.map((p) => p.json),
         isGroup,
       ),
-      size: members.length,
     };
     slices.set(key, slice);
     byMembers.set(signature, slice);
-    largest = Math.max(largest, members.length);
   };
   for (const [key, members] of groups) preparse(key, members);
   for (const [key, members] of pinned) {
@@ -117,7 +111,6 @@ export function buildSlices(
 
   return {
     ids: created,
-    largestSlice: largest,
     sliceFor(action, cedarType, id) {
       return slices.get(sliceKey(action, cedarType, id)) ?? slices.get(sliceKey(action, cedarType));
     },

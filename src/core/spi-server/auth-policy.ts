@@ -3,20 +3,18 @@
  * its SPI credential, never from the request, so a context reference minted for one
  * module is refused when another presents it.
  */
-import { create } from "@bufbuild/protobuf";
-import type { Authority } from "../../authority/authority.ts";
+import { type Authority, MAX_BATCH } from "../../authority/authority.ts";
+import type { ResourceType } from "../../authority/cedar/schema.ts";
 import { invalidationToPb } from "../../authority/invalidation.ts";
 import {
   catalogAccessToPb,
   decisionToPb,
   permissionCheckFromPb,
   resolveCallerToPb,
-  resourceFromPb,
   sessionCheckToPb,
 } from "../../authority/pb.ts";
 import { OutrigError } from "../../errors/index.ts";
 import type { AuthPolicyService } from "../../gen/outrig/core/v1/auth_policy_pb.ts";
-import { ResourceSchema } from "../../gen/outrig/core/v1/principal_pb.ts";
 import type { ServiceHandlers } from "../../spi/grpc-service.ts";
 import type { ModuleInstance } from "../supervisor/instance.ts";
 
@@ -61,12 +59,14 @@ export function authPolicyHandlers(
     },
     checkCatalogAccess: (req, call) => {
       const moduleId = caller(call.metadata).moduleId;
+      // An unknown type stays as given and is refused by the engine. More than MAX_BATCH
+      // entries are refused by the authority (after the reference check): build no more
+      // than it takes to see that.
+      const type = req.entityType as ResourceType;
       const result = authority.checkCatalogAccess({
         moduleId,
         contextRef: req.contextRef,
-        entries: req.entityIds.map((id) => ({
-          resource: resourceFromPb(create(ResourceSchema, { type: req.entityType, id })),
-        })),
+        entries: req.entityIds.slice(0, MAX_BATCH + 1).map((id) => ({ resource: { type, id } })),
         ...(req.serverId ? { serverId: req.serverId } : {}),
       });
       if (!result.ok) throw result.error;
