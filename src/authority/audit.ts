@@ -55,26 +55,19 @@ export class AuditLogger {
   readonly #sampleRate: number;
   readonly #random: () => number;
   readonly #now: () => number;
-  #failed = 0;
 
   constructor(options: AuditLoggerOptions = {}) {
     if (options.filePath) {
       mkdirSync(dirname(options.filePath), { recursive: true, mode: 0o700 });
       this.#stream = createWriteStream(options.filePath, { flags: "a", mode: 0o600 });
-      this.#stream.on("error", () => {
-        this.#failed++;
-      });
+      // A failed file write must not take the core down; the logger still gets the record.
+      this.#stream.on("error", () => undefined);
     }
     // Records carry an `audit` field; no extra binding (nested bindings repeat keys in JSON).
     this.#logger = options.logger;
     this.#sampleRate = Math.min(1, Math.max(0, options.allowSampleRate ?? 0.01));
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
-  }
-
-  /** Records that failed to reach the file (the log still gets them). */
-  get failedWrites(): number {
-    return this.#failed;
   }
 
   /** Records a policy decision when it is a deny or falls in the allow sample; returns whether it did. */

@@ -8,7 +8,7 @@ import type { JwtAuthenticator } from "./jwt.ts";
 import type { MtlsAuthenticator, PeerCertificate } from "./mtls.ts";
 import type { RevocationList } from "./revocation.ts";
 
-/** Request headers as Node gives them (lowercase names) or as a plain map. */
+/** Request headers with lower-case names, as Node gives them (callers lower-case other maps). */
 export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>;
 
 export interface AuthenticatorOptions {
@@ -28,11 +28,7 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const MAX_HEADER_LENGTH = 16_384;
 
 function single(headers: HeaderBag, name: string): string | undefined | null {
-  let value = headers[name];
-  if (value === undefined) {
-    // Accept a non-normalized map too (gRPC metadata, fetch Headers copied as an object).
-    for (const key of Object.keys(headers)) if (key.toLowerCase() === name) value = headers[key];
-  }
+  const value = headers[name];
   if (value === undefined) return undefined;
   if (typeof value !== "string") return value.length === 1 ? value[0] : null; // repeated header: refuse
   return value;

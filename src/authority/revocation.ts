@@ -31,23 +31,14 @@ export class RevocationList {
     this.#publish(options.subject);
   }
 
-  /** Un-revokes an API key (for example after a mistaken revocation). */
-  restoreApiKey(id: string): void {
-    this.#apiKeys.delete(id);
-  }
-
   /**
    * Revokes every credential of `subject` issued before `beforeMs` (default now).
-   * Credentials without an issue time (API keys, dev) are revoked outright until
-   * `clearSubject` is called.
+   * Credentials without an issue time (API keys, mTLS, dev) are revoked outright. A
+   * subject revocation lasts until the core restarts (the list lives in memory).
    */
   revokeSubject(subject: string, beforeMs: number = this.#now()): void {
     this.#subjects.set(subject, Math.max(beforeMs, this.#subjects.get(subject) ?? 0));
     this.#publish(subject);
-  }
-
-  clearSubject(subject: string): void {
-    this.#subjects.delete(subject);
   }
 
   isRevoked(subject: string, credential: Pick<CredentialInfo, "method" | "id" | "issuedAtMs">): boolean {

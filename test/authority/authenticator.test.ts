@@ -45,7 +45,7 @@ describe("Authenticator", () => {
     expect(code(await auth.authenticate({ authorization: `Bearer ${await signToken(key)}` }))).toBe("ok:jwt");
     expect(code(await auth.authenticate({ authorization: `bearer ${apiKey.plaintext}` }))).toBe("ok:api_key");
     expect(code(await auth.authenticate({ "x-api-key": apiKey.plaintext }))).toBe("ok:api_key");
-    expect(code(await auth.authenticate({ Authorization: `Bearer ${devToken}` }))).toBe("ok:dev");
+    expect(code(await auth.authenticate({ authorization: `Bearer ${devToken}` }))).toBe("ok:dev");
   });
 
   it("challenges a request without credentials without an error attribute", async () => {

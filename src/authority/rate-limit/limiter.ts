@@ -33,6 +33,21 @@ export interface RateLimiterOptions {
 /** A bucket that never refills still gets a finite hint. */
 const MAX_RETRY_AFTER_MS = 86_400_000;
 
+const callerKeys = new WeakMap<Principal, string>();
+
+/** The bucket key's caller part: hashed, so no identity reaches a shared store. Memoized per frozen principal. */
+function callerKey(principal: Principal): string {
+  let key = callerKeys.get(principal);
+  if (key === undefined) {
+    key = createHash("sha256")
+      .update(`${principal.authMethod}\u0000${principal.subject}`)
+      .digest("base64url")
+      .slice(0, 22);
+    if (Object.isFrozen(principal)) callerKeys.set(principal, key);
+  }
+  return key;
+}
+
 function matches(pattern: string | undefined, value: string): boolean {
   if (pattern === undefined) return true;
   return pattern.endsWith("*") ? value.startsWith(pattern.slice(0, -1)) : pattern === value;
@@ -69,11 +84,7 @@ export class RateLimiter {
   async check(principal: Principal, target: { module: string; action: string }): Promise<RateLimitResult> {
     const rule = this.ruleFor(principal, target.module, target.action);
     if (!rule) return { allowed: true, remaining: Number.POSITIVE_INFINITY };
-    const who = createHash("sha256")
-      .update(`${principal.authMethod}\u0000${principal.subject}`)
-      .digest("base64url")
-      .slice(0, 22);
-    const key = `${who}:${target.module}:${target.action}`;
+    const key = `${callerKey(principal)}:${target.module}:${target.action}`;
     try {
       const result = await this.#options.store.take(key, rule, rule.cost ?? 1);
       if (result.allowed) return { allowed: true, remaining: result.remaining };
