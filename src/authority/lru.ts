@@ -4,6 +4,14 @@
  */
 export class LruCache<K, V> {
   readonly #map = new Map<K, V>();
+  /**
+   * Walks the keys oldest first, kept between evictions. A fresh `keys()` would step over
+   * every hole that earlier evictions left at the front (V8 compacts them only now and
+   * then): microseconds per eviction in a full cache of 10,000. Every key it has passed
+   * was evicted, and keys re-inserted later are appended after it, so it always yields
+   * the oldest live key.
+   */
+  #oldest: Iterator<K> | undefined;
   readonly #max: number;
   hits = 0;
   misses = 0;
@@ -34,7 +42,11 @@ export class LruCache<K, V> {
     this.#map.delete(key);
     this.#map.set(key, value);
     if (this.#map.size > this.#max) {
-      const oldest = this.#map.keys().next();
+      let oldest = this.#oldest?.next();
+      if (oldest === undefined || oldest.done) {
+        this.#oldest = this.#map.keys();
+        oldest = this.#oldest.next();
+      }
       if (!oldest.done) this.#map.delete(oldest.value);
     }
   }
@@ -45,5 +57,6 @@ export class LruCache<K, V> {
 
   clear(): void {
     this.#map.clear();
+    this.#oldest = undefined;
   }
 }
