@@ -1,8 +1,8 @@
 /**
  * Error codes (the project's `<family>.<operation>.<reason>` model) for manifest
- * failures that cross a public boundary: loading, parsing, validation as a whole,
- * signatures and the launch-time descriptor check. Validation *issues* have their own
- * codes (codes.ts); these name the outcome.
+ * failures that cross a public boundary: loading, parsing, signatures and keys.
+ * Validation *issues* (and the launch-time descriptor check) have their own codes
+ * (codes.ts); these name the outcome.
  */
 import { OutrigError, registerCodes } from "../errors/index.ts";
 
@@ -33,7 +33,6 @@ export const MANIFEST_ERROR_CODES = [
     category: "INVALID_ARGUMENT",
     message: "The manifest holds a value JSON cannot represent.",
   },
-  { code: "manifest.validate.invalid", category: "FAILED_PRECONDITION", message: "The manifest is invalid." },
   {
     code: "manifest.signature.missing",
     category: "FAILED_PRECONDITION",
@@ -68,11 +67,6 @@ export const MANIFEST_ERROR_CODES = [
     code: "manifest.key.invalid",
     category: "INVALID_ARGUMENT",
     message: "The key is not a usable Ed25519 key.",
-  },
-  {
-    code: "manifest.descriptor.mismatch",
-    category: "FAILED_PRECONDITION",
-    message: "The module's descriptor does not match its manifest.",
   },
 ] as const;
 

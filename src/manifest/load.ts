@@ -1,63 +1,63 @@
 /** Manifest files → checked manifests: read (bounded), parse, validate. */
+import { readFileSync, type Stats, statSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { basename } from "node:path";
-import { manifestError } from "./errors.ts";
 import type { ManifestFormat } from "./parse.ts";
 import {
   MAX_MANIFEST_BYTES,
-  type ParseAttempt,
+  type ParseFailure,
   type ParseFailureCode,
   type ParseOptions,
   parseManifest,
 } from "./parse.ts";
-import type { Manifest } from "./schema.ts";
 import { type ValidationReport, validateManifest } from "./validate.ts";
-import { isPlainObject } from "./walk.ts";
 
+export type ReadFailureCode = "manifest.load.io_error" | "manifest.parse.too_large";
+
+/** Read failures do not name the file: every caller already does. */
 export type ReadResult =
   | { ok: true; bytes: Uint8Array }
-  | {
-      ok: false;
-      code: "manifest.load.io_error" | "manifest.parse.too_large";
-      reason: string;
-      message: string;
-    };
+  | { ok: false; code: ReadFailureCode; reason: string; message: string };
 
 /** Reads a file of at most MAX_MANIFEST_BYTES without loading a bigger one into memory. */
 export async function readManifestBytes(path: string): Promise<ReadResult> {
   try {
-    const info = await stat(path);
-    if (!info.isFile()) return ioFailure("EISDIR", `${basename(path)} is not a file`);
-    if (info.size > MAX_MANIFEST_BYTES) {
-      return {
-        ok: false,
-        code: "manifest.parse.too_large",
-        reason: "EFBIG",
-        message: `${basename(path)} is larger than ${MAX_MANIFEST_BYTES} bytes`,
-      };
-    }
-    return { ok: true, bytes: await readFile(path) };
+    return checkSize(await stat(path)) ?? { ok: true, bytes: await readFile(path) };
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
-    return ioFailure(reason, `cannot read ${basename(path)} (${reason})`);
+    return ioFailure(error);
   }
 }
 
-function ioFailure(reason: string, message: string): ReadResult {
-  return { ok: false, code: "manifest.load.io_error", reason, message };
+/** readManifestBytes for synchronous callers (the config loader). */
+export function readManifestBytesSync(path: string): ReadResult {
+  try {
+    return checkSize(statSync(path)) ?? { ok: true, bytes: readFileSync(path) };
+  } catch (error) {
+    return ioFailure(error);
+  }
+}
+
+/** Refuses, before reading, what is not a file or is too large to be a manifest. */
+function checkSize(info: Stats): ReadResult | undefined {
+  if (!info.isFile())
+    return { ok: false, code: "manifest.load.io_error", reason: "EISDIR", message: "not a file" };
+  if (info.size > MAX_MANIFEST_BYTES) {
+    return {
+      ok: false,
+      code: "manifest.parse.too_large",
+      reason: "EFBIG",
+      message: `larger than ${MAX_MANIFEST_BYTES} bytes`,
+    };
+  }
+  return undefined;
+}
+
+function ioFailure(error: unknown): ReadResult {
+  const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
+  return { ok: false, code: "manifest.load.io_error", reason, message: `cannot read (${reason})` };
 }
 
 /** A manifest that could not be read or parsed: nothing was validated. */
-export interface LoadFailure {
-  ok: false;
-  code: ParseFailureCode | "manifest.load.io_error";
-  message: string;
-  format?: ManifestFormat;
-  line?: number;
-  column?: number;
-  attempts?: ParseAttempt[];
-  notes: string[];
-}
+export type LoadFailure = Omit<ParseFailure, "code"> & { code: ParseFailureCode | ReadFailureCode };
 
 /** A manifest that was parsed and validated (the report says whether it is valid). */
 export interface CheckedManifest {
@@ -85,37 +85,16 @@ export function checkManifestSource(input: string | Uint8Array, options: ParseOp
 }
 
 /** Reads, parses and validates a manifest file. Never throws. */
-export async function checkManifestFile(
-  path: string,
-  options: Omit<ParseOptions, "filename"> = {},
-): Promise<ManifestCheck> {
-  const read = await readManifestBytes(path);
-  if (!read.ok) return { ok: false, code: read.code, message: read.message, notes: [] };
-  return checkManifestSource(read.bytes, { ...options, filename: path });
+export async function checkManifestFile(path: string): Promise<ManifestCheck> {
+  return checkRead(await readManifestBytes(path), path);
 }
 
-/**
- * For the core: a valid manifest or an OutrigError (`manifest.load.io_error`,
- * `manifest.parse.*`, `manifest.validate.invalid` listing the errors).
- */
-export async function loadManifest(
-  path: string,
-): Promise<{ manifest: Manifest; document: unknown; report: ValidationReport }> {
-  const checked = await checkManifestFile(path);
-  if (!checked.ok) throw manifestError(checked.code, `${basename(path)}: ${checked.message}`);
-  const { report, document } = checked;
-  if (!report.ok || !report.manifest) {
-    const errors = report.issues.filter((i) => i.severity === "error");
-    const id = isPlainObject(document) && typeof document.id === "string" ? document.id : undefined;
-    const summary = errors
-      .slice(0, 3)
-      .map((i) => `${i.code} at ${i.path}`)
-      .join("; ");
-    throw manifestError(
-      "manifest.validate.invalid",
-      `${id === undefined ? basename(path) : `module "${id}"`}: ${errors.length} error(s): ${summary}${errors.length > 3 ? "; ..." : ""}`,
-      id,
-    );
-  }
-  return { manifest: report.manifest, document, report };
+/** checkManifestFile for synchronous callers (the config loader). */
+export function checkManifestFileSync(path: string): ManifestCheck {
+  return checkRead(readManifestBytesSync(path), path);
+}
+
+function checkRead(read: ReadResult, path: string): ManifestCheck {
+  if (!read.ok) return { ok: false, code: read.code, message: read.message, notes: [] };
+  return checkManifestSource(read.bytes, { filename: path });
 }

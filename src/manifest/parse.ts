@@ -23,6 +23,7 @@ export type ParseFailureCode =
 
 export interface ParseAttempt {
   format: ManifestFormat;
+  /** Like ParseFailure's: with the position when known. */
   message: string;
   line?: number;
   column?: number;
@@ -141,12 +142,12 @@ function decode(input: string | Uint8Array): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(input);
   } catch {
-    throw new Failure("manifest.parse.encoding", "the manifest is not valid UTF-8");
+    throw new Failure("manifest.parse.encoding", "not valid UTF-8");
   }
 }
 
 function tooLarge(): Failure {
-  return new Failure("manifest.parse.too_large", `the manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
+  return new Failure("manifest.parse.too_large", `larger than ${MAX_MANIFEST_BYTES} bytes`);
 }
 
 function failure(error: unknown, notes: string[]): ParseFailure {

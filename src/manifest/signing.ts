@@ -198,7 +198,7 @@ export async function verifyManifestSignature(
         ? fail("manifest.signature.missing", `the manifest is not signed (no ${basename(signaturePath)})`)
         : fail(
             "manifest.signature.malformed",
-            `cannot read the signature ${basename(signaturePath)}: ${read.message}`,
+            `cannot read the signature ${basename(signaturePath)} (${read.reason})`,
           );
     }
     signature = new TextDecoder().decode(read.bytes);

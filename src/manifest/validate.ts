@@ -8,8 +8,6 @@ import { type Manifest, ManifestSchema, type ManifestSection } from "./schema.ts
 import { findUnknownKeys, isPlainObject, sanitize } from "./walk.ts";
 import { describeValue, fromZodIssue } from "./zod-issues.ts";
 
-export { checkDescriptorAgainstManifest } from "./descriptor-check.ts";
-
 export interface ValidationReport {
   /** True when there is no error (warnings and advisories allowed). */
   ok: boolean;

@@ -11,8 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import pino from "pino";
 import { type AuthorityHandle, createAuthority } from "../authority/config.ts";
-import { validateConfig } from "../core/config/load.ts";
-import { loadManifestForConfig } from "../core/config/manifest-entry.ts";
+import { ConfigError, validateConfig } from "../core/config/load.ts";
 import type { OutrigConfig, SupervisedModuleConfig } from "../core/config/schema.ts";
 import { CoreMetrics } from "../core/metrics.ts";
 import { SecretScrubber } from "../core/secrets.ts";
@@ -66,6 +65,25 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
 const describeExit = (exit: ExitInfo) =>
   exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+const SMOKE_CONFIG = "outrig module smoke";
+
+/** The config loader reads the manifest and turns it into a launch exactly as `outrig up` would. */
+function smokeConfig(path: string): OutrigConfig {
+  try {
+    return validateConfig(
+      { logging: { level: "silent" }, modules: [{ manifest: path }] },
+      SMOKE_CONFIG,
+      dirname(path),
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // The lines name a config entry the author never wrote; the manifest's path says enough.
+    const prefix = `${SMOKE_CONFIG}: modules[0].manifest: `;
+    const lines = error.message.split("\n").map((l) => (l.startsWith(prefix) ? l.slice(prefix.length) : l));
+    throw new Error(lines.join("\n    "));
+  }
+}
 
 /** Runs the smoke test; never throws: every outcome is in the report. */
 export function smokeModule(options: SmokeOptions): Promise<SmokeReport> {
@@ -147,21 +165,15 @@ class SmokeRun {
   async #run(report: SmokeReport): Promise<void> {
     const path = report.manifest;
     const { config, module } = await this.#step("manifest", async () => {
-      const result = loadManifestForConfig(path);
-      if (!result.ok) throw new Error(result.problems.join("\n    "));
-      const { manifest } = result.loaded;
+      const config = smokeConfig(path);
+      const module = config.modules[0] as SupervisedModuleConfig;
+      const { manifest, issues } = module.loadedManifest!;
       report.module_id = manifest.id;
       report.version = manifest.version;
       report.profile = manifest.profile;
-      // The config loader turns the manifest into a launch exactly as `outrig up` would.
-      const config = validateConfig(
-        { logging: { level: "silent" }, modules: [{ manifest: path }] },
-        "outrig module smoke",
-        dirname(path),
-      );
-      const warnings = result.issues.filter((i) => i.severity === "warning").length;
+      const warnings = issues.filter((i) => i.severity === "warning").length;
       return {
-        value: { config, module: config.modules[0] as SupervisedModuleConfig },
+        value: { config, module },
         detail: `${manifest.id} ${manifest.version} (${manifest.profile}), valid${warnings ? ` with ${warnings} warning(s)` : ""}`,
       };
     });

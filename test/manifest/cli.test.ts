@@ -55,7 +55,22 @@ describe("outrig module validate", () => {
     expect(stderr()).toContain("trailing-comma.json: cannot parse as json: line 4, column 1:");
     expect(stderr()).toContain("[manifest.parse.syntax]");
     expect(await run("validate", fixture("nope.yaml"))).toBe(2);
-    expect(stderr()).toContain("cannot read nope.yaml (ENOENT) [manifest.load.io_error]");
+    expect(stderr()).toContain(`${fixture("nope.yaml")}: cannot read (ENOENT) [manifest.load.io_error]`);
+  });
+
+  it("prints a parse failure once: each position and each parser tried appear exactly once", async () => {
+    const file = fixture("unparseable", "garbage.conf");
+    expect(await run("validate", file)).toBe(2);
+    expect(stderr()).toBe(
+      `${file}: not valid JSON, TOML or YAML (json: line 1, column 1: unexpected "t", expected a value; ` +
+        "toml: line 1, column 6: illegal character in key; yaml: line 2, column 1: " +
+        "Flow sequence in block collection must be sufficiently indented and end with a ]) [manifest.parse.syntax]",
+    );
+    const json = fixture("unparseable", "trailing-comma.json");
+    expect(await run("validate", json)).toBe(2);
+    expect(err.at(-1)).toBe(
+      `${json}: cannot parse as json: line 4, column 1: expected a key in double quotes, found "}" [manifest.parse.syntax]`,
+    );
   });
 
   it("an unknown extension says which parsers it tried", async () => {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { ConfigError, loadConfigFile, validateConfig } from "../../src/core/config/load.ts";
 import type { SupervisedModuleConfig } from "../../src/core/config/schema.ts";
-import { HEALTH_DEFAULTS } from "../../src/manifest/index.ts";
+import { HEALTH_DEFAULTS, MAX_MANIFEST_BYTES } from "../../src/manifest/index.ts";
 
 let dir: string;
 beforeEach(() => {
@@ -50,6 +50,15 @@ function writeFiles(
     stringify({ modules: [{ manifest: "mods/demo/outrig.module.yaml", ...entry }], ...extra }),
   );
   return config;
+}
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error("expected an error");
 }
 
 function supervised(path: string): SupervisedModuleConfig {
@@ -142,12 +151,35 @@ test("an unreadable or unparseable manifest names the file and the reason", () =
   const config = join(dir, "outrig.yaml");
   writeFileSync(config, stringify({ modules: [{ manifest: "missing.yaml" }] }));
   expect(() => loadConfigFile(config)).toThrow(
-    `${config}: modules[0].manifest: cannot read ${join(dir, "missing.yaml")} (ENOENT) [manifest.load.io_error]`,
+    `${config}: modules[0].manifest: ${join(dir, "missing.yaml")}: cannot read (ENOENT) [manifest.load.io_error]`,
   );
   writeFileSync(join(dir, "broken.yaml"), "id: [unclosed\n");
   writeFileSync(config, stringify({ modules: [{ manifest: "broken.yaml" }] }));
   expect(() => loadConfigFile(config)).toThrow(
     /modules\[0\]\.manifest: .*broken\.yaml: .*\[manifest\.parse\.syntax\]/,
+  );
+});
+
+test("a parse failure names its position once", () => {
+  const config = join(dir, "outrig.yaml");
+  writeFileSync(join(dir, "bad.json"), '{\n  "id": ,\n}');
+  writeFileSync(config, stringify({ modules: [{ manifest: "bad.json" }] }));
+  expect(errorOf(() => loadConfigFile(config))).toBe(
+    `${config}: modules[0].manifest: ${join(dir, "bad.json")}: line 2, column 9: unexpected ",", expected a value [manifest.parse.syntax]`,
+  );
+});
+
+test("a directory or an oversized file is refused before it is read", () => {
+  const config = join(dir, "outrig.yaml");
+  mkdirSync(join(dir, "adir"));
+  writeFileSync(config, stringify({ modules: [{ manifest: "adir" }] }));
+  expect(errorOf(() => loadConfigFile(config))).toBe(
+    `${config}: modules[0].manifest: ${join(dir, "adir")}: not a file [manifest.load.io_error]`,
+  );
+  writeFileSync(join(dir, "big.yaml"), "x".repeat(MAX_MANIFEST_BYTES + 1));
+  writeFileSync(config, stringify({ modules: [{ manifest: "big.yaml" }] }));
+  expect(errorOf(() => loadConfigFile(config))).toBe(
+    `${config}: modules[0].manifest: ${join(dir, "big.yaml")}: larger than ${MAX_MANIFEST_BYTES} bytes [manifest.parse.too_large]`,
   );
 });
 

@@ -10,8 +10,7 @@ import { join } from "node:path";
 import { jest } from "@jest/globals";
 import { stringify } from "yaml";
 import { main } from "../../src/cli/main.ts";
-import { checkManifestFileSync } from "../../src/core/config/manifest-entry.ts";
-import { PROFILES } from "../../src/manifest/index.ts";
+import { checkManifestFileSync, PROFILES } from "../../src/manifest/index.ts";
 import { PROFILE_TEMPLATES } from "../../src/scaffold/index.ts";
 import { SMOKE_STEPS, type SmokeReport, smokeModule } from "../../src/smoke/index.ts";
 import { FAST, invokeJson, isAlive, NODE, RAW_MODULE, ROOT, startCore, waitFor } from "../support/harness.ts";
@@ -239,6 +238,17 @@ describe("smoke on broken modules", () => {
     expect(report.failed_step).toBe("manifest");
     expect(report.error).toMatch(/is invalid \(1 error.*\n.*MANIFEST_VERSION_INVALID at \$\.version/);
     expect(report.steps).toHaveLength(1);
+    // The manifest's own path names it; no config entry the author never wrote.
+    expect(report.error).toMatch(/^\/\S+\/bad\.yaml is invalid/);
+  });
+
+  test("the manifest step counts the manifest's warnings", async () => {
+    const report = await smokeModule({ manifest: rawManifest("warned", "exit-early", { helth: {} }) });
+    expect(report.steps[0]).toMatchObject({
+      name: "manifest",
+      ok: true,
+      detail: "raw 1.0.0 (custom), valid with 1 warning(s)",
+    });
   });
 
   test("an unknown --operation fails the round trip, after which the module is still stopped", async () => {

@@ -64,6 +64,32 @@ test("a parse error, an unknown format and a missing file are clear", () => {
   );
 });
 
+test("a duplicate key is an error in every format, with its line and column", () => {
+  const json = file("dup.json", '{\n  "server": { "port": 9000 },\n  "server": { "port": 9001 }\n}');
+  expect(errorOf(() => loadConfigFile(json))).toMatch(
+    new RegExp(
+      `^${json}: cannot parse: line 3, column 3: duplicate key "server" \\[manifest\\.parse\\.syntax\\]$`,
+    ),
+  );
+  const yaml = file("dup.yaml", "server:\n  port: 9000\nserver:\n  port: 9001\n");
+  expect(errorOf(() => loadConfigFile(yaml))).toMatch(
+    new RegExp(`^${yaml}: cannot parse: line 3, column 1: `),
+  );
+  const toml = file("dup.toml", "[server]\nport = 9000\nport = 9001\n");
+  expect(errorOf(() => loadConfigFile(toml))).toMatch(
+    new RegExp(`^${toml}: cannot parse: line 3, column \\d+: `),
+  );
+});
+
+test("an empty YAML file is the defaults; a file that is not UTF-8 is refused", () => {
+  expect(loadConfigFile(file("empty.yaml", "")).server.port).toBe(8080);
+  const latin1 = join(dir, "latin1.yaml");
+  writeFileSync(latin1, Buffer.from("logging:\n  level: caf\xe9\n", "latin1"));
+  expect(errorOf(() => loadConfigFile(latin1))).toBe(
+    `${latin1}: cannot parse: not valid UTF-8 [manifest.parse.encoding]`,
+  );
+});
+
 test("a non-loopback listener needs real credentials; the dev token is loopback-only", () => {
   const open = file("open.yaml", "server:\n  host: 0.0.0.0\n");
   expect(errorOf(() => loadConfigFile(open))).toContain(

@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
-import { parse as parseToml } from "smol-toml";
-import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { isLoopbackHost } from "../../authority/dev-token.ts";
+import { formatFromPath, parseManifest } from "../../manifest/index.ts";
 import { hasCredentials, readAuthoritySection } from "./authority-section.ts";
 import {
   loadManifestForConfig,
@@ -43,20 +42,21 @@ export function formatZodError(file: string, error: z.ZodError): string {
   return lines.join("\n");
 }
 
-function parseDocument(file: string, text: string): unknown {
-  const ext = extname(file).toLowerCase();
-  try {
-    if (ext === ".toml") return parseToml(text);
-    if (ext === ".json") return JSON.parse(text);
-    if (ext === ".yaml" || ext === ".yml") return parseYaml(text, { maxAliasCount: 100 });
-  } catch (error) {
+/**
+ * The manifest parser, so a config gets the same guarantees: duplicate keys are errors
+ * in every format (JSON.parse would keep the last one silently), and failures name a
+ * line and column.
+ */
+function parseDocument(file: string, bytes: Uint8Array): unknown {
+  const format = formatFromPath(file);
+  if (!format) {
     throw new ConfigError(
-      `${file}: cannot parse: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+      `${file}: unknown config format ${JSON.stringify(extname(file).toLowerCase())} (use .yaml, .yml, .toml or .json)`,
     );
   }
-  throw new ConfigError(
-    `${file}: unknown config format ${JSON.stringify(ext)} (use .yaml, .yml, .toml or .json)`,
-  );
+  const parsed = parseManifest(bytes, { format });
+  if (!parsed.ok) throw new ConfigError(`${file}: cannot parse: ${parsed.message} [${parsed.code}]`);
+  return parsed.data;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -214,12 +214,12 @@ function applyOverrides(document: unknown, overrides: ConfigOverrides): unknown 
 /** Reads and validates a YAML, TOML or JSON config file. */
 export function loadConfigFile(path: string, overrides: ConfigOverrides = {}): OutrigConfig {
   const file = resolve(path);
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(file, "utf8");
+    bytes = readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(`${file}: cannot read (${code ?? "error"})`);
   }
-  return validateConfig(applyOverrides(parseDocument(file, text) ?? {}, overrides), file, dirname(file));
+  return validateConfig(applyOverrides(parseDocument(file, bytes) ?? {}, overrides), file, dirname(file));
 }

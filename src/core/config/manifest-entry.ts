@@ -3,57 +3,20 @@
  * `outrig module smoke` both use this, so smoke launches a module exactly as the core
  * would. Reading is synchronous because config loading is.
  */
-import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import {
-  checkManifestSource,
-  MAX_MANIFEST_BYTES,
-  type ManifestCheck,
-  type ManifestIssue,
-} from "../../manifest/index.ts";
+import { checkManifestFileSync } from "../../manifest/index.ts";
 import type { LoadedManifest } from "./schema.ts";
 
-/** Reads, parses and validates a manifest file. Never throws. */
-export function checkManifestFileSync(path: string): ManifestCheck {
-  try {
-    const info = statSync(path);
-    if (!info.isFile())
-      return { ok: false, code: "manifest.load.io_error", message: `${path} is not a file`, notes: [] };
-    if (info.size > MAX_MANIFEST_BYTES) {
-      return {
-        ok: false,
-        code: "manifest.parse.too_large",
-        message: `${path} is larger than ${MAX_MANIFEST_BYTES} bytes`,
-        notes: [],
-      };
-    }
-    return checkManifestSource(readFileSync(path), { filename: path });
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
-    return {
-      ok: false,
-      code: "manifest.load.io_error",
-      message: `cannot read ${path} (${reason})`,
-      notes: [],
-    };
-  }
-}
-
 /**
- * A manifest the core can use, or the problems that stop it, one line each (errors
- * only: warnings and advisories do not block a launch).
+ * A manifest the core can use (its issues kept: warnings and advisories do not block
+ * a launch), or the problems that stop it, one line each.
  */
 export function loadManifestForConfig(
   path: string,
-): { ok: true; loaded: LoadedManifest; issues: ManifestIssue[] } | { ok: false; problems: string[] } {
+): { ok: true; loaded: LoadedManifest } | { ok: false; problems: string[] } {
   const checked = checkManifestFileSync(path);
-  if (!checked.ok) {
-    const where = checked.line === undefined ? "" : `line ${checked.line}, column ${checked.column ?? 1}: `;
-    const message = checked.message.startsWith("cannot read")
-      ? checked.message
-      : `${path}: ${where}${checked.message}`;
-    return { ok: false, problems: [`${message} [${checked.code}]`] };
-  }
+  // The message carries the position of a parse failure; it never names the file.
+  if (!checked.ok) return { ok: false, problems: [`${path}: ${checked.message} [${checked.code}]`] };
   const { report } = checked;
   if (!report.ok || !report.manifest) {
     const errors = report.issues.filter((i) => i.severity === "error");
@@ -67,8 +30,7 @@ export function loadManifestForConfig(
   }
   return {
     ok: true,
-    loaded: { path, manifest: report.manifest, document: checked.document },
-    issues: report.issues,
+    loaded: { path, manifest: report.manifest, document: checked.document, issues: report.issues },
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { AuthorityConfig } from "../../authority/config.ts";
+import type { ManifestIssue } from "../../manifest/codes.ts";
 import { BackoffSchema, HealthSchema, type Manifest, RestartSchema } from "../../manifest/schema.ts";
 import { MODULE_ID_PATTERN } from "../../spi/descriptor.ts";
 
@@ -244,6 +245,8 @@ export interface LoadedManifest {
   manifest: Manifest;
   /** The data as written: what a signature covers. */
   document: unknown;
+  /** What validation found; none of it an error. */
+  issues: ManifestIssue[];
 }
 
 /** Config keys of a supervised module that override the manifest's entrypoint. */

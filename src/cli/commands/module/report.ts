@@ -19,16 +19,9 @@ export function issueLines(issues: readonly ManifestIssue[], indent = "  "): str
   );
 }
 
-/** The text of a parse or read failure, with position and every parser tried. */
+/** The text of a parse or read failure; its message carries the position and every parser tried. */
 export function failureText(file: string, failure: LoadFailure): string {
-  const lines = [
-    `${file}: ${failure.format ? `cannot parse as ${failure.format}: ` : ""}${failure.message} [${failure.code}]`,
-  ];
-  for (const attempt of failure.attempts ?? []) {
-    const where = attempt.line === undefined ? "" : `line ${attempt.line}, column ${attempt.column ?? 1}: `;
-    lines.push(`  ${attempt.format}: ${where}${attempt.message}`);
-  }
-  return lines.join("\n");
+  return `${file}: ${failure.format ? `cannot parse as ${failure.format}: ` : ""}${failure.message} [${failure.code}]`;
 }
 
 /** The JSON form of a failure for --json output (snake_case, like the manifest). */
