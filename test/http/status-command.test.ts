@@ -1,7 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jest } from "@jest/globals";
+import { generateDevToken } from "../../src/authority/dev-token.ts";
 import { UsageError } from "../../src/cli/command.ts";
 import { formatTable, resolveCoreUrl, runStatus, type StatusIo } from "../../src/cli/commands/status.ts";
 import { main } from "../../src/cli/main.ts";
@@ -175,6 +178,89 @@ describe("outrig status", () => {
     } finally {
       stderr.mockRestore();
     }
+  });
+
+  describe("the dev token in $OUTRIG_HOME", () => {
+    /** A core stand-in that records the headers of each request. */
+    async function recordingCore(): Promise<{
+      url: string;
+      seen: IncomingHttpHeaders[];
+      close(): Promise<void>;
+    }> {
+      const seen: IncomingHttpHeaders[] = [];
+      const server = createServer((req, res) => {
+        seen.push(req.headers);
+        res.setHeader("content-type", "application/json");
+        res.end('{"modules":[]}');
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const { port } = server.address() as AddressInfo;
+      return {
+        url: `http://127.0.0.1:${port}`,
+        seen,
+        close: () => new Promise((resolve) => server.close(() => resolve())),
+      };
+    }
+
+    it("is sent when it is a file of ours with mode 0600", async () => {
+      const token = generateDevToken();
+      writeFileSync(join(home, "dev-token"), `${token}\n`, { mode: 0o600 });
+      const core = await recordingCore();
+      try {
+        const out = io();
+        expect(await runStatus(["--url", core.url], out)).toBe(0);
+        expect(core.seen[0]?.authorization).toBe(`Bearer ${token}`);
+        expect(out.stderr).toBe("");
+      } finally {
+        await core.close();
+      }
+    });
+
+    it.each([
+      [
+        "readable by others",
+        (path: string) => {
+          writeFileSync(path, generateDevToken(), { mode: 0o600 });
+          chmodSync(path, 0o644);
+        },
+      ],
+      [
+        "a symbolic link",
+        (path: string) => {
+          writeFileSync(`${path}.real`, generateDevToken(), { mode: 0o600 });
+          symlinkSync(`${path}.real`, path);
+        },
+      ],
+      [
+        "not a dev token",
+        (path: string) => writeFileSync(path, "secret-of-something-else\n", { mode: 0o600 }),
+      ],
+    ])("is not sent when it is %s", async (_name, write) => {
+      write(join(home, "dev-token"));
+      const core = await recordingCore();
+      try {
+        const out = io();
+        expect(await runStatus(["--url", core.url], out)).toBe(0);
+        expect(core.seen).toHaveLength(1);
+        expect(core.seen[0]?.authorization).toBeUndefined();
+        expect(out.stderr).toContain(`not using ${join(home, "dev-token")}`);
+      } finally {
+        await core.close();
+      }
+    });
+
+    it("OUTRIG_TOKEN wins over the file", async () => {
+      writeFileSync(join(home, "dev-token"), generateDevToken(), { mode: 0o600 });
+      const core = await recordingCore();
+      try {
+        expect(
+          await runStatus(["--url", core.url], io({ env: { OUTRIG_HOME: home, OUTRIG_TOKEN: "t0" } })),
+        ).toBe(0);
+        expect(core.seen[0]?.authorization).toBe("Bearer t0");
+      } finally {
+        await core.close();
+      }
+    });
   });
 
   it("formats an empty module list", () => {

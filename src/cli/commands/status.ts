@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { devTokenPath } from "../../authority/dev-token.ts";
+import { devTokenPath, readDevToken } from "../../authority/dev-token.ts";
 import { outrigHome } from "../../core/paths.ts";
 import type { ModuleStatus } from "../../core/types.ts";
+import { parseCommandArgs } from "../args.ts";
 import { type Command, UsageError } from "../command.ts";
 
 const USAGE = `Usage: outrig status [--json] [--watch] [--url URL]
@@ -56,7 +56,7 @@ export const statusCommand: Command = {
 export async function runStatus(argv: string[], io: StatusIo): Promise<number> {
   const options = parseOptions(argv);
   const core = resolveCoreUrl(options.url, io.env);
-  const token = adminCredential(io.env);
+  const token = await adminCredential(io.env, (text) => io.err(text));
   if (token) core.token = token;
   if (!options.watch) {
     try {
@@ -83,17 +83,11 @@ export async function runStatus(argv: string[], io: StatusIo): Promise<number> {
 }
 
 function parseOptions(argv: string[]): { json: boolean; watch: boolean; url?: string } {
-  let values: { json?: boolean; watch?: boolean; url?: string };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { json: { type: "boolean" }, watch: { type: "boolean" }, url: { type: "string" } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values } = parseCommandArgs(argv, {
+    json: { type: "boolean" },
+    watch: { type: "boolean" },
+    url: { type: "string" },
+  });
   if (values.url !== undefined && !isHttpUrl(values.url)) {
     throw new UsageError(`--url must be an http:// or https:// URL, not ${JSON.stringify(values.url)}`);
   }
@@ -108,12 +102,23 @@ export interface CoreLocation {
   token?: string;
 }
 
-/** OUTRIG_TOKEN, else the development token a local core wrote to $OUTRIG_HOME. */
-export function adminCredential(env: NodeJS.ProcessEnv): string | undefined {
+/**
+ * OUTRIG_TOKEN, else the development token a local core wrote to $OUTRIG_HOME, with
+ * `outrig dev-token`'s checks: a file that may have leaked (a link, readable by others,
+ * owned by someone else) or holds no dev token is not sent anywhere.
+ */
+export async function adminCredential(
+  env: NodeJS.ProcessEnv,
+  warn: (text: string) => void = () => {},
+): Promise<string | undefined> {
   if (env.OUTRIG_TOKEN) return env.OUTRIG_TOKEN;
+  const home = outrigHome(env);
   try {
-    return readFileSync(devTokenPath(outrigHome(env)), "utf8").trim() || undefined;
+    return await readDevToken(home);
   } catch {
+    warn(
+      `outrig status: not using ${devTokenPath(home)}: it must be a regular file of yours with mode 0600 holding a development token\n`,
+    );
     return undefined;
   }
 }

@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { loadConfigFile } from "../../core/config/load.ts";
 import { Core } from "../../core/core.ts";
 import { outrigHome, packageRoot } from "../../core/paths.ts";
+import { parseCommandArgs } from "../args.ts";
 import { type Command, UsageError } from "../command.ts";
 
 const OPTIONS = {
@@ -26,13 +26,7 @@ function parsePort(value: string | undefined): number | undefined {
 
 /** Runs a core until SIGINT/SIGTERM; a second signal stops at once. */
 async function runCore(argv: string[], mode: "up" | "core"): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: OPTIONS,
-    allowPositionals: true,
-    strict: true,
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const { values } = parseCommandArgs(argv, OPTIONS);
   const configPath =
     values.config ?? process.env.OUTRIG_CONFIG ?? (mode === "up" ? defaultConfigPath() : undefined);
   if (!configPath) throw new UsageError("outrig core needs --config FILE (or OUTRIG_CONFIG)");

@@ -1,8 +1,8 @@
 import { relative } from "node:path";
 import { PROFILES, type ProfileName } from "../../../manifest/vocabulary.ts";
 import { ScaffoldError, scaffoldModule } from "../../../scaffold/index.ts";
+import { parseCommandArgs } from "../../args.ts";
 import { type Command, UsageError } from "../../command.ts";
-import { parseCommandArgs } from "./args.ts";
 
 const shown = (path: string) => relative(process.cwd(), path) || ".";
 

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { writeSigningKeyPair } from "../../../manifest/index.ts";
+import { parseCommandArgs } from "../../args.ts";
 import { type Command, UsageError } from "../../command.ts";
-import { parseCommandArgs } from "./args.ts";
 
 export const keygenSubcommand: Command = {
   name: "keygen",
@@ -13,11 +13,7 @@ export const keygenSubcommand: Command = {
     "  --force  overwrite existing files",
   ].join("\n"),
   async run(argv) {
-    const { values } = parseCommandArgs(
-      argv,
-      { out: { type: "string" }, force: { type: "boolean" } },
-      { min: 0, max: 0, names: "" },
-    );
+    const { values } = parseCommandArgs(argv, { out: { type: "string" }, force: { type: "boolean" } });
     if (!values.out) throw new UsageError("--out <prefix> is required");
     let written: Awaited<ReturnType<typeof writeSigningKeyPair>>;
     try {

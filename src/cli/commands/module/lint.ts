@@ -2,8 +2,8 @@ import type { Dirent } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { checkManifestFile, type ManifestCheck, reportPasses } from "../../../manifest/index.ts";
+import { parseCommandArgs } from "../../args.ts";
 import type { Command } from "../../command.ts";
-import { parseCommandArgs } from "./args.ts";
 import { failureJson, failureText, issueLines, printJson } from "./report.ts";
 
 /**

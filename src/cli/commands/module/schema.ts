@@ -1,14 +1,14 @@
 import { writeFile } from "node:fs/promises";
 import { renderManifestJsonSchema } from "../../../manifest/index.ts";
+import { parseCommandArgs } from "../../args.ts";
 import type { Command } from "../../command.ts";
-import { parseCommandArgs } from "./args.ts";
 
 export const schemaSubcommand: Command = {
   name: "schema",
   summary: "Print the manifest's JSON Schema",
   usage: "Usage: outrig module schema [--out <file>]",
   async run(argv) {
-    const { values } = parseCommandArgs(argv, { out: { type: "string" } }, { min: 0, max: 0, names: "" });
+    const { values } = parseCommandArgs(argv, { out: { type: "string" } });
     const schema = renderManifestJsonSchema();
     if (values.out === undefined) {
       console.log(schema.trimEnd());

@@ -1,8 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { OutrigError } from "../../../errors/index.ts";
 import { checkManifestFile, signaturePathFor, signManifestDocument } from "../../../manifest/index.ts";
+import { parseCommandArgs } from "../../args.ts";
 import { type Command, UsageError } from "../../command.ts";
-import { parseCommandArgs } from "./args.ts";
 import { failureText, issueLines } from "./report.ts";
 
 export const signSubcommand: Command = {

@@ -1,6 +1,6 @@
 import { formatSmokeStep, formatSmokeSummary, smokeModule } from "../../../smoke/index.ts";
+import { parseCommandArgs } from "../../args.ts";
 import { type Command, UsageError } from "../../command.ts";
-import { parseCommandArgs } from "./args.ts";
 import { printJson } from "./report.ts";
 
 function parseTimeout(value: string | undefined): number | undefined {

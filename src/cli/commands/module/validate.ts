@@ -1,6 +1,6 @@
 import { checkManifestFile, reportPasses } from "../../../manifest/index.ts";
+import { parseCommandArgs } from "../../args.ts";
 import { type Command, UsageError } from "../../command.ts";
-import { parseCommandArgs } from "./args.ts";
 import { countsText, failureJson, failureText, issueLines, printJson } from "./report.ts";
 
 export const validateSubcommand: Command = {

@@ -5,8 +5,8 @@ import {
   trustPublicKeyFile,
   verifyManifestSignature,
 } from "../../../manifest/index.ts";
+import { parseCommandArgs } from "../../args.ts";
 import { type Command, UsageError } from "../../command.ts";
-import { parseCommandArgs } from "./args.ts";
 import { printJson } from "./report.ts";
 
 /** Failures about reading input rather than about the signature: exit 2, like validate. */

@@ -1,14 +1,14 @@
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
-import { UsageError } from "../../command.ts";
+import { UsageError } from "./command.ts";
 
 /**
  * node:util parseArgs with usage mistakes turned into UsageError (exit 2 with usage),
- * and a bound on positional arguments.
+ * and a bound on positional arguments (none unless given).
  */
 export function parseCommandArgs<T extends ParseArgsOptionsConfig>(
   argv: string[],
   options: T,
-  positionals: { min: number; max: number; names: string },
+  positionals: { min: number; max: number; names: string } = { min: 0, max: 0, names: "" },
 ) {
   let parsed: ReturnType<
     typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>
