@@ -21,59 +21,24 @@ import { compilePolicySet } from "../../src/authority/cedar/policy-set.ts";
 import { ContextRefService } from "../../src/authority/context-ref.ts";
 import { JwtAuthenticator } from "../../src/authority/jwt.ts";
 import type { Principal } from "../../src/authority/principal.ts";
+import { latency, report, type Summary, throughput } from "../lib/stats.ts";
 import { BENCH_ROLES, benchPolicies } from "./policy-set.ts";
 
 const quick = process.argv.includes("--quick");
 const ISSUER = "https://idp.bench";
 const AUDIENCE = "outrig-bench";
 
-interface Stats {
-  name: string;
-  n: number;
-  p50_us: number;
-  p99_us: number;
-  mean_us: number;
-}
-
-function summarize(name: string, samples: number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  const round = (v: number) => Math.round(v * 100) / 100;
-  return {
-    name,
-    n: sorted.length,
-    p50_us: round(at(0.5)),
-    p99_us: round(at(0.99)),
-    mean_us: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
-  };
-}
-
-async function measure(
-  name: string,
-  n: number,
-  fn: (i: number) => unknown | Promise<unknown>,
-): Promise<Stats> {
-  for (let i = 0; i < Math.min(200, n); i++) await fn(i); // warm-up (JIT, wasm)
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const start = process.hrtime.bigint();
-    await fn(i);
-    samples.push(Number(process.hrtime.bigint() - start) / 1000);
-  }
-  const stats = summarize(name, samples);
-  console.log(JSON.stringify({ kind: "latency", ...stats }));
+/** Latency of `fn` after a warm-up (JIT, wasm), printed as a line of its own. */
+async function measure(name: string, n: number, fn: (i: number) => unknown): Promise<Summary> {
+  const stats = await latency(fn, n, Math.min(200, n));
+  report("authz", { kind: "latency", name, ...stats });
   return stats;
 }
 
-async function throughput(name: string, ms: number, fn: () => unknown | Promise<unknown>): Promise<number> {
-  const end = performance.now() + ms;
-  let count = 0;
-  while (performance.now() < end) {
-    for (let i = 0; i < 100; i++) await fn();
-    count += 100;
-  }
-  const perSecond = Math.round((count * 1000) / ms);
-  console.log(JSON.stringify({ kind: "throughput", name, ops_per_s: perSecond, one_core: true }));
+/** Calls per second, one caller on one core, printed as a line of its own. */
+async function opsPerSecond(name: string, ms: number, fn: () => unknown): Promise<number> {
+  const perSecond = await throughput(fn, 1, ms);
+  report("authz", { kind: "throughput", name, ops_per_s: perSecond, one_core: true });
   return perSecond;
 }
 
@@ -103,14 +68,12 @@ async function main() {
   const policies = benchPolicies(200);
   const coldEngine = await PolicyEngine.create({ roles: BENCH_ROLES, policies, decisionCacheSize: 0 });
   const warmEngine = await PolicyEngine.create({ roles: BENCH_ROLES, policies });
-  console.log(
-    JSON.stringify({
-      kind: "setup",
-      policies: coldEngine.policyCount,
-      node: process.version,
-      cedar: cedar.getCedarVersion(),
-    }),
-  );
+  report("authz", {
+    kind: "setup",
+    policies: coldEngine.policyCount,
+    node: process.version,
+    cedar: cedar.getCedarVersion(),
+  });
 
   const first = await warmJwt.authenticate(headersFor(0));
   if (!first.ok) throw new Error("bench token refused");
@@ -217,47 +180,45 @@ async function main() {
     refsCached.verifyContextRef(oneRef, { audience: "mcp-github" }),
   );
 
-  const warmPerSecond = await throughput("jwt+decide.warm", quick ? 500 : 2000, async () => {
+  const warmPerSecond = await opsPerSecond("jwt+decide.warm", quick ? 500 : 2000, async () => {
     const r = await warmJwt.authenticate(warmHeaders);
     if (r.ok) warmEngine.decide(r.principal, toolCheck);
   });
-  const decisionsPerSecond = await throughput("decide.warm", quick ? 500 : 2000, () =>
+  const decisionsPerSecond = await opsPerSecond("decide.warm", quick ? 500 : 2000, () =>
     warmEngine.decide(principal, toolCheck),
   );
 
-  const ratio = (a: Stats, b: Stats) => Math.round((a.p50_us / b.p50_us) * 1000) / 1000;
-  console.log(
-    JSON.stringify({
-      kind: "summary",
-      warm_p50_us: warm.p50_us,
-      cold_p50_us: cold.p50_us,
-      cold_largest_slice_p50_us: coldBig.p50_us,
-      cached_token_cold_decision_p50_us: decisionMiss.p50_us,
-      warm_ops_per_s: warmPerSecond,
-      warm_decisions_per_s: decisionsPerSecond,
-      raw_reparse_p50_us: rawReparse.p50_us,
-      raw_preparsed_p50_us: rawPreparsed.p50_us,
-      ratio_cold_to_raw_preparsed: ratio(cold, rawPreparsed),
-      ratio_cold_to_raw_reparse: ratio(cold, rawReparse),
-      ratio_warm_to_raw_preparsed: ratio(warm, rawPreparsed),
-      ratio_decide_cold_to_raw_preparsed: ratio(decideCold, rawPreparsed),
-      components_p50_us: {
-        jwt_cold: jwtCold.p50_us,
-        jwt_warm: jwtWarm.p50_us,
-        decide_cold: decideCold.p50_us,
-        decide_cold_largest_slice: decideColdBig.p50_us,
-        decide_warm: decideWarm.p50_us,
-        context_ref_sign: refSign.p50_us,
-        context_ref_verify_cold: refVerify.p50_us,
-        context_ref_verify_warm: refVerifyWarm.p50_us,
-      },
-      targets: {
-        warm_p50_le_20us: warm.p50_us <= 20,
-        cold_p50_le_250us: cold.p50_us <= 250,
-        warm_ge_20000_per_s: warmPerSecond >= 20_000,
-      },
-    }),
-  );
+  const ratio = (a: Summary, b: Summary) => Math.round((a.p50_us / b.p50_us) * 1000) / 1000;
+  report("authz", {
+    kind: "summary",
+    warm_p50_us: warm.p50_us,
+    cold_p50_us: cold.p50_us,
+    cold_largest_slice_p50_us: coldBig.p50_us,
+    cached_token_cold_decision_p50_us: decisionMiss.p50_us,
+    warm_ops_per_s: warmPerSecond,
+    warm_decisions_per_s: decisionsPerSecond,
+    raw_reparse_p50_us: rawReparse.p50_us,
+    raw_preparsed_p50_us: rawPreparsed.p50_us,
+    ratio_cold_to_raw_preparsed: ratio(cold, rawPreparsed),
+    ratio_cold_to_raw_reparse: ratio(cold, rawReparse),
+    ratio_warm_to_raw_preparsed: ratio(warm, rawPreparsed),
+    ratio_decide_cold_to_raw_preparsed: ratio(decideCold, rawPreparsed),
+    components_p50_us: {
+      jwt_cold: jwtCold.p50_us,
+      jwt_warm: jwtWarm.p50_us,
+      decide_cold: decideCold.p50_us,
+      decide_cold_largest_slice: decideColdBig.p50_us,
+      decide_warm: decideWarm.p50_us,
+      context_ref_sign: refSign.p50_us,
+      context_ref_verify_cold: refVerify.p50_us,
+      context_ref_verify_warm: refVerifyWarm.p50_us,
+    },
+    targets: {
+      warm_p50_le_20us: warm.p50_us <= 20,
+      cold_p50_le_250us: cold.p50_us <= 250,
+      warm_ge_20000_per_s: warmPerSecond >= 20_000,
+    },
+  });
 }
 
 await main();

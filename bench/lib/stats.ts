@@ -8,11 +8,12 @@ export interface Summary {
   mean_us: number;
 }
 
+/** Percentiles and mean of nanosecond samples, in microseconds (two decimals: some calls take under 1 µs). */
 export function summarize(samplesNs: number[]): Summary {
   const sorted = [...samplesNs].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! / 1000;
   const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length / 1000;
-  const round = (v: number) => Math.round(v * 10) / 10;
+  const round = (v: number) => Math.round(v * 100) / 100;
   return {
     n: sorted.length,
     p50_us: round(at(0.5)),
@@ -22,17 +23,17 @@ export function summarize(samplesNs: number[]): Summary {
   };
 }
 
-/** Latency of `fn`, one call at a time, after a warm-up. */
+/** Latency of `fn` (given the call's index), one call at a time, after a warm-up. */
 export async function latency(
-  fn: () => Promise<unknown>,
+  fn: (i: number) => unknown,
   iterations: number,
   warmup = 500,
 ): Promise<Summary> {
-  for (let i = 0; i < warmup; i++) await fn();
+  for (let i = 0; i < warmup; i++) await fn(i);
   const samples: number[] = [];
   for (let i = 0; i < iterations; i++) {
     const start = process.hrtime.bigint();
-    await fn();
+    await fn(i);
     samples.push(Number(process.hrtime.bigint() - start));
   }
   return summarize(samples);
@@ -40,7 +41,7 @@ export async function latency(
 
 /** Calls per second with `concurrency` calls kept in flight for `durationMs`. */
 export async function throughput(
-  fn: () => Promise<unknown>,
+  fn: () => unknown,
   concurrency: number,
   durationMs: number,
 ): Promise<number> {

@@ -10,6 +10,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:http2";
+import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -50,7 +51,7 @@ async function rawHttp2(dir: string) {
     createInterface({ input: child.stdout! }).once("line", resolve),
   );
   const session = connect("http://localhost", {
-    createConnection: () => require_net().connect(path) as never,
+    createConnection: () => netConnect(path) as never,
   });
   const frame = Buffer.alloc(5 + payload.length);
   frame.writeUInt32BE(payload.length, 1);
@@ -75,10 +76,6 @@ async function rawHttp2(dir: string) {
     session.close();
     child.kill();
   }
-}
-
-function require_net(): typeof import("node:net") {
-  return process.getBuiltinModule("node:net");
 }
 
 function rssOf(pid: number) {
