@@ -4,6 +4,7 @@
 // dependency), so `npx outrig` works on a machine whose system Node is older.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { constants } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -24,7 +25,8 @@ if (major < 22 || (major === 22 && minor < 18)) {
   // The child gets terminal signals itself (same process group); forward the rest.
   for (const signal of ["SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
   process.on("SIGINT", () => {});
-  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 128 + 1 : 1)));
+  // A shell reports death by signal N as 128 + N (130 for SIGINT).
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 128 + constants.signals[signal] : 1)));
 } else {
   const main = join(root, "dist", "src", "cli", "main.js");
   if (!existsSync(main)) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Fails when generated code is stale: the protobuf-es code in src/gen must equal what
-// `buf generate` produces from proto/, and schemas/ what the zod schemas produce.
+// `buf generate` produces from proto/. (schemas/ is checked by generate-schemas.mjs --check.)
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -8,7 +8,7 @@ import { compareSpiVersions, SUPPORTED_SPI_VERSIONS, spiVersionInRange } from ".
 import { type IssueCode, type ManifestIssue, makeIssue } from "./codes.ts";
 import { jsonPath } from "./json-path.ts";
 import type { Manifest, ManifestSection } from "./schema.ts";
-import { ACCELERATOR_ALIASES, isAcceleratorAlias, PROFILE_CAPABILITIES } from "./vocabulary.ts";
+import { ACCELERATOR_ALIASES, ACCELERATORS, isAcceleratorAlias, PROFILE_CAPABILITIES } from "./vocabulary.ts";
 
 export interface RuleContext {
   /** The manifest as written (for rules about spelling, such as aliases). */
@@ -62,15 +62,8 @@ function egressProblem(entry: string): string | undefined {
   return label === undefined ? undefined : `host name label ${JSON.stringify(label)} is not valid`;
 }
 
-const GPU_ACCELERATORS = new Set([
-  "gpu_cuda",
-  "gpu_rocm",
-  "gpu_metal",
-  "gpu_vulkan",
-  "npu_directml",
-  "npu_coreml",
-  "npu_other",
-]);
+/** The accelerators that are devices (GPU or NPU), needing the "gpu" consent. */
+const GPU_ACCELERATORS = new Set<string>(ACCELERATORS.filter((a) => /^(gpu|npu)_/.test(a)));
 
 export const RULES: readonly Rule[] = [
   rule(["description"], (m, ctx) => {

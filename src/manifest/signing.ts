@@ -70,6 +70,8 @@ export async function generateSigningKeyPair(): Promise<SigningKeyPair> {
 export interface WrittenKeyPair {
   privateKeyPath: string;
   publicKeyPath: string;
+  /** The public key as written (SPKI PEM), for a signer registry entry. */
+  publicKeyPem: string;
   kid: string;
 }
 
@@ -86,7 +88,7 @@ export async function writeSigningKeyPair(
   const publicKeyPath = `${prefix}.pub`;
   await writeNew(privateKeyPath, pair.privateKeyPem, 0o600, options.force === true);
   await writeNew(publicKeyPath, pair.publicKeyPem, 0o644, options.force === true);
-  return { privateKeyPath, publicKeyPath, kid: pair.kid };
+  return { privateKeyPath, publicKeyPath, publicKeyPem: pair.publicKeyPem, kid: pair.kid };
 }
 
 async function writeNew(path: string, content: string, mode: number, force: boolean): Promise<void> {

@@ -269,6 +269,7 @@ describe("keys and registries", () => {
     expect(await readFile(written.privateKeyPath, "utf8")).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
     const pub = await readFile(written.publicKeyPath, "utf8");
     expect(pub).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
+    expect(written.publicKeyPem).toBe(pub);
     expect(await keyId(await importPublicKey(pub))).toBe(written.kid);
     await expect(writeSigningKeyPair(prefix)).rejects.toMatchObject({ code: "EEXIST" });
     const again = await writeSigningKeyPair(prefix, { force: true });

@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { writeSigningKeyPair } from "../../../manifest/index.ts";
 import { parseCommandArgs } from "../../args.ts";
@@ -27,7 +26,7 @@ export const keygenSubcommand: Command = {
       );
       return 2;
     }
-    const publicPem = (await readFile(written.publicKeyPath, "utf8")).trimEnd();
+    const publicPem = written.publicKeyPem.trimEnd();
     console.log(`private key: ${written.privateKeyPath} (mode 0600: keep it secret, never commit it)`);
     console.log(`public key:  ${written.publicKeyPath}`);
     console.log(`key id:      ${written.kid}`);
