@@ -1,16 +1,49 @@
 /** Shared helpers for tests that run a real core with real module processes. */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { DescService } from "@bufbuild/protobuf";
 import { validateConfig } from "../../src/core/config/load.ts";
 import { Core } from "../../src/core/core.ts";
 import { packageRoot } from "../../src/core/paths.ts";
+import type { ModuleState, ModuleStatus } from "../../src/core/types.ts";
+import { H2ServiceClient } from "../../src/spi/h2/client.ts";
+import { waitFor } from "./wait.ts";
+
+export { freePort } from "./ports.ts";
+export { isAlive, waitFor } from "./wait.ts";
 
 export const ROOT = packageRoot();
 export const NODE = process.execPath;
 export const ECHO_MAIN = join(ROOT, "dist/modules/examples/echo/main.js");
 export const RAW_MODULE = join(ROOT, "dist/test/fixtures/modules/raw-module.js");
 export const CRASH_MODULE = join(ROOT, "dist/test/fixtures/modules/crash-after-ready.js");
+export const SECRETS_PROBE_MODULE = join(ROOT, "dist/test/fixtures/modules/secrets-probe.js");
+export const DIRECT_INGRESS_MODULE = join(ROOT, "dist/test/fixtures/modules/direct-ingress.js");
+export const SDK_BEHAVIOURS_MODULE = join(ROOT, "dist/test/fixtures/modules/sdk-behaviours.js");
+
+/** Directories of the fixture logs this test file made, removed after it. */
+const fixtureDirs: string[] = [];
+afterAll(() => {
+  for (const dir of fixtureDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh path for the raw module's RPC log (its FIXTURE_LOG). */
+export function fixtureLog(): string {
+  const dir = mkdtempSync(join(tmpdir(), "fxl-"));
+  fixtureDirs.push(dir);
+  return join(dir, "calls.log");
+}
+
+/** The RPCs the raw module logged to `file`, one per line; none when it never wrote. */
+export function fixtureCalls(file: string): string[] {
+  try {
+    return readFileSync(file, "utf8").trim().split("\n").filter(Boolean);
+  } catch {
+    return [];
+  }
+}
 
 /** Fast timings for tests; production defaults are slower on purpose. */
 export const FAST = {
@@ -96,33 +129,105 @@ export async function startCore(document: Record<string, unknown>): Promise<Test
   };
 }
 
-/** Polls until `check` returns a truthy value; fails with `what` after the timeout. */
-export async function waitFor<T>(
-  check: () => T | Promise<T>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** A core per test: returns a starter whose cores stop after each test of the file. */
+export function useCores(): (document: Record<string, unknown>) => Promise<TestCore> {
+  const cores: TestCore[] = [];
+  afterEach(async () => {
+    await Promise.all(cores.splice(0).map((c) => c.stop()));
+  });
+  return async (document) => {
+    const c = await startCore(document);
+    cores.push(c);
+    return c;
+  };
 }
 
-/** True while `pid` runs; a zombie (dead, not yet reaped by its new parent) counts as gone. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+/** Waits until module `id` is in `state`; returns its status then. */
+export function waitForState(
+  c: TestCore,
+  id: string,
+  state: ModuleState,
+  timeoutMs?: number,
+): Promise<ModuleStatus> {
+  return waitFor(
+    () => {
+      const status = c.core.supervisor.get(id);
+      return status?.state === state ? status : undefined;
+    },
+    `module "${id}" to be ${state}`,
+    timeoutMs,
+  );
+}
+
+/** A client of one of the core's SPI services that speaks as module `moduleId`, with its real credential. */
+export function spiClient<S extends DescService>(
+  core: Core,
+  moduleId: string,
+  service: S,
+): H2ServiceClient<S> {
+  const instance = () => [...core.supervisor.group(moduleId)!.instances][0]!;
+  return new H2ServiceClient(service, core.spiAddress.unix, {
+    metadata: () => ({ authorization: `Bearer ${instance().moduleCredential}` }),
+  });
+}
+
+export interface CoreProcess {
+  child: ChildProcess;
+  home: string;
+  url: string;
+  pid: number;
+  /** Its development admin token, also registered for `coreFetch`. */
+  token: string;
+}
+
+/**
+ * Runs `bin/outrig.js <args>` as a separate process with a private $OUTRIG_HOME (and
+ * `--config` when `config` is given) and waits until it is ready. Its stderr is
+ * inherited unless `output` takes both streams. The caller kills it and removes `home`.
+ */
+export async function spawnCoreProcess(options: {
+  args: string[];
+  config?: Record<string, unknown>;
+  output?: (text: string) => void;
+}): Promise<CoreProcess> {
+  const home = mkdtempSync(join(tmpdir(), "core-"));
+  const args = [...options.args];
+  if (options.config) {
+    const file = join(home, "outrig.json");
+    writeFileSync(file, JSON.stringify(options.config));
+    args.push("--config", file);
+  }
+  const { output } = options;
+  const child = spawn(NODE, [join(ROOT, "bin/outrig.js"), ...args], {
+    env: { ...process.env, OUTRIG_HOME: home },
+    stdio: ["ignore", output ? "pipe" : "ignore", output ? "pipe" : "inherit"],
+  });
+  if (output) {
+    child.stdout!.on("data", (chunk: Buffer) => output(chunk.toString("utf8")));
+    child.stderr!.on("data", (chunk: Buffer) => output(chunk.toString("utf8")));
   }
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
+    const state = await waitFor(() => {
+      if (child.exitCode !== null)
+        throw new Error(`outrig exited with code ${child.exitCode} before it was up`);
+      try {
+        return JSON.parse(readFileSync(join(home, "core.json"), "utf8")) as { url: string; pid: number };
+      } catch {
+        return undefined;
+      }
+    }, "core.json");
+    const token = readFileSync(join(home, "dev-token"), "utf8").trim();
+    useToken(state.url, token);
+    await waitFor(
+      async () => (await coreFetch(`${state.url}/readyz`).catch(() => undefined))?.status === 200,
+      "readiness",
+      20_000,
+    );
+    return { child, home, url: state.url, pid: state.pid, token };
+  } catch (error) {
+    child.kill("SIGKILL");
+    rmSync(home, { recursive: true, force: true });
+    throw error;
   }
 }
 

@@ -37,3 +37,30 @@ export function b64url(value: string | Buffer | object): string {
   const raw = typeof value === "string" || Buffer.isBuffer(value) ? value : JSON.stringify(value);
   return Buffer.from(raw).toString("base64url");
 }
+
+/**
+ * An ES256 identity provider for a test core: the `authority.jwt` config that trusts it
+ * (with the given claim mapping) and a signer of tokens with no claims beyond those asked for.
+ */
+export async function jwtIssuer(claimMapping: Record<string, string>) {
+  const kid = "k1";
+  const { privateKey, publicKey } = await generateKeyPair("ES256");
+  return {
+    config: {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ["ES256"],
+      keys: [{ kid, pem: await exportSPKI(publicKey) }],
+      claims: claimMapping,
+    },
+    sign(claims: JWTPayload, options: { expiresIn?: string; audience?: string } = {}): Promise<string> {
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: "ES256", kid })
+        .setIssuer(ISSUER)
+        .setAudience(options.audience ?? AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(options.expiresIn ?? "5m")
+        .sign(privateKey);
+    },
+  };
+}

@@ -1,0 +1,16 @@
+/** A free loopback port, light enough for unit tests (no core import). */
+import { createServer } from "node:net";
+
+/** A loopback port nothing listens on: bound, then released (another process may take it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
