@@ -2,18 +2,16 @@
  * The core's side of the SPI as a module sees it, and what crosses from the public
  * request into the module call.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { fromGrpcError } from "../../src/errors/index.ts";
 import { AuthPolicyService } from "../../src/gen/outrig/core/v1/auth_policy_pb.ts";
 import { CatalogService } from "../../src/gen/outrig/core/v1/catalog_pb.ts";
 import { PluginService } from "../../src/gen/outrig/core/v1/plugin_pb.ts";
 import { SessionService } from "../../src/gen/outrig/core/v1/session_pb.ts";
 import { H2ServiceClient } from "../../src/spi/h2/client.ts";
-import { coreFetch, rawModule, startCore, type TestCore } from "../support/harness.ts";
+import { coreFetch, fixtureLog, rawModule, spiClient, startCore, type TestCore } from "../support/harness.ts";
 
-const log = join(mkdtempSync(join(tmpdir(), "cs-")), "calls.log");
+const log = fixtureLog();
 let c: TestCore;
 beforeAll(async () => {
   c = await startCore({ modules: [rawModule("raw", "healthy", { env: { FIXTURE_LOG: log } })] });
@@ -21,28 +19,73 @@ beforeAll(async () => {
 });
 afterAll(() => c.stop());
 
+/** Reads a server stream to its end; resolves with the error that ended it, if any. */
+async function streamError(stream: AsyncIterable<unknown>): Promise<unknown> {
+  try {
+    for await (const _message of stream);
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 test("services not implemented yet answer UNSUPPORTED in the envelope, to an authenticated module", async () => {
-  const instance = [...c.core.supervisor.group("raw")!.instances][0]!;
-  // A credential the core issued, registered for this test's client.
-  c.core.supervisor.credentials.register("test-credential-0123456789", instance);
-  const options = { metadata: { authorization: "Bearer test-credential-0123456789" } };
+  // The raw module's own clients, with the credential the core issued to its instance.
+  const catalog = spiClient(c.core, "raw", CatalogService);
+  const plugin = spiClient(c.core, "raw", PluginService);
+  const session = spiClient(c.core, "raw", SessionService);
   const address = c.core.spiAddress.unix;
-  const calls = [
-    new H2ServiceClient(CatalogService, address, options).unary("listEntries", { entityType: "tool" }),
-    new H2ServiceClient(PluginService, address, options).unary("executeHook", {}),
-    new H2ServiceClient(SessionService, address, options).unary("getSession", { sessionId: "s" }),
-  ];
-  for (const call of calls) {
-    const error = fromGrpcError(await call.catch((e) => e), "core");
-    expect(error).toMatchObject({
+  const anonymousCatalog = new H2ServiceClient(CatalogService, address);
+  const anonymous = new H2ServiceClient(AuthPolicyService, address);
+  try {
+    const failures = await Promise.all([
+      catalog.unary("listEntries", { entityType: "tool" }).catch((e) => e),
+      plugin.unary("executeHook", {}).catch((e) => e),
+      session.unary("getSession", { sessionId: "s" }).catch((e) => e),
+    ]);
+    for (const failure of failures) {
+      const error = fromGrpcError(failure, "core");
+      expect(error).toMatchObject({
+        category: "UNSUPPORTED",
+        code: "spi.method.unimplemented",
+        origin: "core",
+      });
+    }
+    // Authentication comes first: an anonymous caller learns nothing, not even UNSUPPORTED.
+    const unauthenticated = fromGrpcError(
+      await anonymousCatalog.unary("listEntries", { entityType: "tool" }).catch((e) => e),
+      "core",
+    );
+    expect(unauthenticated.category).toBe("UNAUTHENTICATED");
+    const denied = fromGrpcError(await anonymous.unary("resolveCaller", {}).catch((e) => e), "core");
+    expect(denied.category).toBe("UNAUTHENTICATED");
+  } finally {
+    for (const client of [catalog, plugin, session, anonymousCatalog, anonymous]) client.close();
+  }
+});
+
+// Known bug in src/spi/grpc-service.ts: a refused server-streaming call is ended with
+// `call.destroy(error)`, after which grpc-js never sends the status, so the caller waits
+// for its deadline (`call.emit("error", error)` sends it). Drop `.failing` with the fix.
+test.failing("a server-streaming method not implemented yet answers the same, and authenticates first", async () => {
+  const catalog = spiClient(c.core, "raw", CatalogService);
+  const anonymous = new H2ServiceClient(CatalogService, c.core.spiAddress.unix);
+  const deadline = () => ({ deadline: Date.now() + 2000 });
+  try {
+    const [unsupported, unauthenticated] = await Promise.all([
+      streamError(catalog.serverStream("watchCatalog", {}, deadline())),
+      streamError(anonymous.serverStream("watchCatalog", {}, deadline())),
+    ]);
+    expect(fromGrpcError(unsupported, "core")).toMatchObject({
       category: "UNSUPPORTED",
       code: "spi.method.unimplemented",
       origin: "core",
     });
+    expect(fromGrpcError(unauthenticated, "core").category).toBe("UNAUTHENTICATED");
+  } finally {
+    catalog.close();
+    anonymous.close();
   }
-  const anonymous = new H2ServiceClient(AuthPolicyService, address);
-  const denied = fromGrpcError(await anonymous.unary("resolveCaller", {}).catch((e) => e), "core");
-  expect(denied.category).toBe("UNAUTHENTICATED");
 });
 
 test("the caller's correlation id reaches the module and comes back on the answer", async () => {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { status as GrpcStatus } from "@grpc/grpc-js";
 import { fromGrpcError } from "../../src/errors/index.ts";
 import {
   Health,
@@ -20,9 +21,8 @@ import {
 import { MODULE_COOKIE_VALUE } from "../../src/spi/env.ts";
 import { credentialMetadata, ServiceClient } from "../../src/spi/grpc-service.ts";
 import { parseHandshake } from "../../src/spi/handshake.ts";
-import { isAlive, NODE, ROOT, waitFor } from "../support/harness.ts";
+import { isAlive, NODE, SDK_BEHAVIOURS_MODULE, waitFor } from "../support/harness.ts";
 
-const FIXTURE = join(ROOT, "dist/test/fixtures/modules/sdk-behaviours.js");
 const SECRET = "launch-secret-for-sdk-tests-0123456789";
 const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const dec = (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as unknown;
@@ -37,7 +37,7 @@ interface Launched {
 
 async function launch(): Promise<Launched> {
   const dir = mkdtempSync(join(tmpdir(), "sdk-"));
-  const child = spawn(NODE, [FIXTURE], {
+  const child = spawn(NODE, [SDK_BEHAVIOURS_MODULE], {
     env: {
       OUTRIG_MODULE_COOKIE: MODULE_COOKIE_VALUE,
       OUTRIG_LAUNCH_SECRET: SECRET,
@@ -75,18 +75,14 @@ async function errorOf(promise: Promise<unknown>) {
   throw new Error("expected a failure");
 }
 
-async function stream(m: Launched, operation: string, payload: unknown = {}, signal?: AbortSignal) {
+async function stream(m: Launched, operation: string) {
   const events: InvokeStreamResponse["event"][] = [];
-  const call = m.client.serverStream(
-    "invokeStream",
-    { operation, payload: enc(payload), contentType: "application/json" },
-    { signal },
-  );
-  try {
-    for await (const message of call as AsyncIterable<InvokeStreamResponse>) events.push(message.event);
-  } catch (error) {
-    if (!signal?.aborted) throw error;
-  }
+  const call = m.client.serverStream("invokeStream", {
+    operation,
+    payload: enc({}),
+    contentType: "application/json",
+  });
+  for await (const message of call as AsyncIterable<InvokeStreamResponse>) events.push(message.event);
   return events;
 }
 
@@ -274,13 +270,17 @@ describe("streaming contract", () => {
       { signal: controller.signal },
     );
     let chunks = 0;
+    let ended: unknown;
     try {
       for await (const message of call as AsyncIterable<InvokeStreamResponse>) {
         if (message.event.case === "chunk" && ++chunks === 10) controller.abort();
       }
-    } catch {
-      // Cancelled.
+    } catch (error) {
+      ended = error;
     }
+    // The stream ran until the cancel, and the cancel is what ended it.
+    expect(chunks).toBeGreaterThanOrEqual(10);
+    expect((ended as { code?: number } | undefined)?.code).toBe(GrpcStatus.CANCELLED);
     await waitFor(
       async () => (await m.client.unary("getStats", {})).custom.finally_ran === 1,
       "the handler's finally block",

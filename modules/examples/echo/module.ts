@@ -53,9 +53,14 @@ export const echoModule = defineModule({
         const count = boundedInt(input.count, 3, 0, 1_000_000, "count");
         const delayMs = boundedInt(input.delay_ms, 0, 0, 60_000, "delay_ms");
         const message = typeof input.message === "string" ? input.message : "";
-        for (let index = 1; index <= count; index++) {
-          if (delayMs > 0) await sleep(delayMs, ctx.signal);
-          yield { index, message };
+        try {
+          for (let index = 1; index <= count; index++) {
+            if (delayMs > 0) await sleep(delayMs, ctx.signal);
+            yield { index, message };
+          }
+        } finally {
+          // Runs on a cancel too: the SDK closes the generator once the signal fires.
+          if (ctx.signal.aborted) observe(ctx.signal);
         }
         return { usage: { outputTokens: count } };
       },
@@ -67,9 +72,7 @@ export const echoModule = defineModule({
         try {
           await sleep(ms, ctx.signal);
         } catch (error) {
-          const reason = ctx.signal.reason as keyof typeof observed;
-          if (reason in observed) observed[reason]++;
-          ctx.logger.info({ reason }, "sleep interrupted");
+          ctx.logger.info({ reason: observe(ctx.signal) }, "sleep interrupted");
           throw error;
         }
         return { slept_ms: ms };
@@ -104,6 +107,13 @@ export const echoModule = defineModule({
     observed_shutdown: observed.shutdown,
   }),
 });
+
+/** Counts why a call was interrupted (a `CancelReason`), for `getStats`; returns the reason. */
+function observe(signal: AbortSignal): unknown {
+  const reason = signal.reason as keyof typeof observed;
+  if (reason in observed) observed[reason]++;
+  return reason;
+}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
