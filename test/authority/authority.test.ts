@@ -17,7 +17,10 @@ import { RateLimiter } from "../../src/authority/rate-limit/limiter.ts";
 import { MemoryRateLimitStore } from "../../src/authority/rate-limit/memory-store.ts";
 import { RevocationList } from "../../src/authority/revocation.ts";
 import { MemorySessionBindingStore } from "../../src/authority/session-binding.ts";
-import { ResolveCallerResponseSchema } from "../../src/gen/outrig/core/v1/auth_policy_pb.ts";
+import {
+  ResolveCallerResponseSchema,
+  ValidateSessionBindingResponseSchema,
+} from "../../src/gen/outrig/core/v1/auth_policy_pb.ts";
 import { AUDIENCE, b64url, ISSUER, rsaKey, signToken, type TestKey } from "./support/jwt.ts";
 import { captureLogger } from "./support/logs.ts";
 import { expectNoSecrets } from "./support/secrets.ts";
@@ -252,13 +255,7 @@ describe("Authority", () => {
 
     const check = async (contextRef: string, sessionId = "mcp-s-1") => {
       const result = await authority.validateSessionBinding({ moduleId: MODULE, contextRef, sessionId });
-      visible.push(
-        toJsonString(
-          (await import("../../src/gen/outrig/core/v1/auth_policy_pb.ts"))
-            .ValidateSessionBindingResponseSchema,
-          sessionCheckToPb(result),
-        ),
-      );
+      visible.push(toJsonString(ValidateSessionBindingResponseSchema, sessionCheckToPb(result)));
       return result.valid ? "valid" : `${result.error.category}:${result.error.message}`;
     };
     expect(await check(owner.contextRef)).toBe("valid");

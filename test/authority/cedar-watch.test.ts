@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { PolicyEngine, type PolicyLoadResult } from "../../src/authority/cedar/policy-engine.ts";
 import { policyFileSource, watchPolicyFiles } from "../../src/authority/cedar/policy-source.ts";
 import { createPrincipal } from "../../src/authority/principal.ts";
+import { waitFor } from "../support/wait.ts";
 
 const ALLOW =
   '@id("allow-t") permit (principal, action == Outrig::Action::"mcp.tools.call", resource == Outrig::Tool::"t");\n';
@@ -13,18 +14,6 @@ const DENY = '@id("deny-t") forbid (principal, action, resource == Outrig::Tool:
 async function replace(file: string, text: string): Promise<void> {
   await writeFile(`${file}.tmp`, text);
   await rename(`${file}.tmp`, file);
-}
-
-function waitFor(results: PolicyLoadResult[], count: number, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (results.length >= count) resolve();
-      else if (Date.now() > deadline) reject(new Error(`only ${results.length} reloads seen`));
-      else setTimeout(tick, 20);
-    };
-    tick();
-  });
 }
 
 describe("policy files", () => {
@@ -59,17 +48,17 @@ describe("policy files", () => {
 
       // Editors write a temporary file and rename it over the original.
       await replace(file, DENY);
-      await waitFor(results, 1);
+      await waitFor(() => results.length >= 1, "the first reload", 5000);
       expect(results.at(-1)).toMatchObject({ ok: true, epoch: 2 });
       expect(engine.decide(alice, check)).toMatchObject({ effect: "deny", policyIds: ["deny-t"], epoch: 2 });
 
       await replace(file, '@id("broken") permit (principal, action, resource) when { resource.nope };');
-      await waitFor(results, 2);
+      await waitFor(() => results.length >= 2, "the second reload", 5000);
       expect(results.at(-1)).toMatchObject({ ok: false, epoch: 2 });
       expect(engine.decide(alice, check)).toMatchObject({ effect: "deny", policyIds: ["deny-t"], epoch: 2 });
 
       await replace(file, ALLOW);
-      await waitFor(results, 3);
+      await waitFor(() => results.length >= 3, "the third reload", 5000);
       expect(results.at(-1)).toMatchObject({ ok: true, epoch: 3 });
       expect(engine.decide(alice, check).effect).toBe("allow");
     } finally {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateApiKey } from "../../src/authority/api-keys.ts";
@@ -136,7 +136,6 @@ describe("createAuthority", () => {
   });
 
   it("refuses an invalid policy file at start", async () => {
-    const { writeFile } = await import("node:fs/promises");
     const file = join(dir, "bad.cedar");
     await writeFile(file, '@id("x") permit (principal, action, resource) when { resource.nope };');
     await expect(createAuthority({ policies: { paths: [file] } })).rejects.toMatchObject({

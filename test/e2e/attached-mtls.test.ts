@@ -4,29 +4,27 @@
  * advertised TCP address (not the core's private Unix socket).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { join } from "node:path";
+import { readFileSync, rmSync } from "node:fs";
 import { fromGrpcError } from "../../src/errors/index.ts";
 import { RegistrationService } from "../../src/gen/outrig/core/v1/registration_pb.ts";
 import { H2ServiceClient } from "../../src/spi/h2/client.ts";
 import { makePki, type TestPki } from "../support/certs.ts";
-import { FAST, invokeJson, NODE, ROOT, startCore, type TestCore, waitFor } from "../support/harness.ts";
+import {
+  FAST,
+  freePort,
+  invokeJson,
+  NODE,
+  SECRETS_PROBE_MODULE,
+  startCore,
+  type TestCore,
+  waitForState,
+} from "../support/harness.ts";
 
 const BOOTSTRAP = "mtls-bootstrap-token-0123456789abcdef";
 const SECRET = "attached-module-secret-5c1d0e9a";
 let pki: TestPki;
 let c: TestCore | undefined;
 let module: ChildProcess | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(() => {
   pki = makePki();
@@ -60,7 +58,7 @@ test("an attached module registers, serves and calls back into the core over mTL
       },
     ],
   });
-  module = spawn(NODE, [join(ROOT, "dist/test/fixtures/modules/secrets-probe.js")], {
+  module = spawn(NODE, [SECRETS_PROBE_MODULE], {
     env: {
       PATH: process.env.PATH,
       OUTRIG_MODULE_ID: "probe",
@@ -95,7 +93,7 @@ test("a client without a certificate cannot even register", async () => {
   });
   const client = new H2ServiceClient(RegistrationService, `localhost:${port}`, {
     metadata: { authorization: `Bearer ${BOOTSTRAP}` },
-    tls: { ca: require_fs().readFileSync(pki.ca) },
+    tls: { ca: readFileSync(pki.ca) },
   });
   try {
     const error = await client
@@ -105,9 +103,5 @@ test("a client without a certificate cannot even register", async () => {
   } finally {
     client.close();
   }
-  await waitFor(() => c!.core.supervisor.get("probe")!.state === "waiting", "the module to still be waiting");
+  await waitForState(c!, "probe", "waiting");
 });
-
-function require_fs(): typeof import("node:fs") {
-  return process.getBuiltinModule("node:fs");
-}

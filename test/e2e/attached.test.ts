@@ -4,16 +4,17 @@
  * order, and a required module that never registers is a loud, named error.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import {
   coreFetch,
   ECHO_MAIN,
   FAST,
+  freePort,
   invokeJson,
   NODE,
   startCore,
   type TestCore,
   waitFor,
+  waitForState,
 } from "../support/harness.ts";
 
 const BOOTSTRAP = "attached-bootstrap-token-0123456789";
@@ -25,15 +26,6 @@ afterEach(async () => {
   await c?.stop();
   c = undefined;
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function startAttachedEcho(coreAddress: string, instanceId: string): ChildProcess {
   const child = spawn(NODE, [ECHO_MAIN], {
@@ -107,10 +99,7 @@ test("a restarted core is found again: the module registers anew when the core s
 test("a required module that never registers is a loud, named error in status and logs", async () => {
   const port = await freePort();
   c = await startCore(attachedConfig(port, 300));
-  const status = await waitFor(() => {
-    const s = c!.core.supervisor.get("echo")!;
-    return s.state === "failed" ? s : undefined;
-  }, "the registration deadline");
+  const status = await waitForState(c!, "echo", "failed");
   expect(status.lastError?.message).toBe(
     'required module "echo" has not registered within 300 ms; check that it runs and can reach the core\'s SPI address',
   );

@@ -4,10 +4,8 @@
  * the SPI (forged, expired, another module's), session binding, revocation, rate limits,
  * the admin permission, JWT attacks over HTTP, and no credential in any log line.
  */
-import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { fromGrpcError } from "../../src/errors/index.ts";
 import {
   AuthPolicyService,
@@ -17,34 +15,28 @@ import {
 } from "../../src/gen/outrig/core/v1/auth_policy_pb.ts";
 import { ResourceSchema } from "../../src/gen/outrig/core/v1/principal_pb.ts";
 import { SessionService } from "../../src/gen/outrig/core/v1/session_pb.ts";
-import { H2ServiceClient } from "../../src/spi/h2/client.ts";
+import { AUDIENCE, ISSUER, jwtIssuer } from "../authority/support/jwt.ts";
 import {
   coreFetch,
+  DIRECT_INGRESS_MODULE,
   echoModule,
   FAST,
-  ROOT,
   rawModule,
+  spiClient,
   startCore,
   type TestCore,
   waitFor,
 } from "../support/harness.ts";
 
-const ISSUER = "https://idp.test/";
 let c: TestCore;
-let privateKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
+let idp: Awaited<ReturnType<typeof jwtIssuer>>;
 const issued: string[] = [];
 
 async function token(
   claims: Record<string, unknown>,
   options: { expiresIn?: string; audience?: string } = {},
 ) {
-  const jwt = await new SignJWT(claims)
-    .setProtectedHeader({ alg: "ES256", kid: "k1" })
-    .setIssuer(ISSUER)
-    .setAudience(options.audience ?? "outrig")
-    .setIssuedAt()
-    .setExpirationTime(options.expiresIn ?? "5m")
-    .sign(privateKey);
+  const jwt = await idp.sign(claims, options);
   issued.push(jwt);
   return jwt;
 }
@@ -52,17 +44,10 @@ async function token(
 const users: Record<string, string> = {};
 
 beforeAll(async () => {
-  const keys = await generateKeyPair("ES256");
-  privateKey = keys.privateKey;
+  idp = await jwtIssuer({ roles: "roles", teams: "teams" });
   c = await startCore({
     authority: {
-      jwt: {
-        issuer: ISSUER,
-        audience: "outrig",
-        algorithms: ["ES256"],
-        keys: [{ kid: "k1", pem: await exportSPKI(keys.publicKey) }],
-        claims: { roles: "roles", teams: "teams" },
-      },
+      jwt: idp.config,
       policies: { roles: { reader: ["module.invoke"] } },
       context_refs: { ttl_sec: 1 },
       sessions: { ttl_ms: 600_000 },
@@ -76,7 +61,7 @@ beforeAll(async () => {
       {
         id: "direct",
         command: "node",
-        args: [join(ROOT, "dist/test/fixtures/modules/direct-ingress.js")],
+        args: [DIRECT_INGRESS_MODULE],
         ...FAST,
       },
     ],
@@ -158,7 +143,7 @@ describe("deny matrix, ingress through the core", () => {
     const wrongAudience = await token({ sub: "alice", roles: ["reader"] }, { audience: "someone-else" });
     const expired = await token({ sub: "alice", roles: ["reader"] }, { expiresIn: "-1m" });
     const [h, p] = users.alice!.split(".");
-    const tampered = `${h}.${Buffer.from(JSON.stringify({ sub: "admin", roles: ["reader"], iss: ISSUER, aud: "outrig", exp: 9e9 })).toString("base64url")}.${users.alice!.split(".")[2]}`;
+    const tampered = `${h}.${Buffer.from(JSON.stringify({ sub: "admin", roles: ["reader"], iss: ISSUER, aud: AUDIENCE, exp: 9e9 })).toString("base64url")}.${users.alice!.split(".")[2]}`;
     const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString("base64url")}.${p}.`;
     for (const bad of [wrongAudience, expired, tampered, none]) {
       const r = await invoke("echo", bad);
@@ -211,15 +196,11 @@ describe("deny matrix, direct ingress (a module that owns its port asks the core
 });
 
 describe("context references and sessions on the SPI", () => {
-  /** A client that speaks as one module: a credential the core issued, registered for this test. */
+  /** Clients that speak as one module, with the credential the core issued to it. */
   function as(moduleId: string) {
-    const instance = [...c.core.supervisor.group(moduleId)!.instances][0]!;
-    const credential = `test-credential-${moduleId}-0123456789`;
-    c.core.supervisor.credentials.register(credential, instance);
-    const options = { metadata: { authorization: `Bearer ${credential}` } };
     return {
-      auth: new H2ServiceClient(AuthPolicyService, c.core.spiAddress.unix, options),
-      sessions: new H2ServiceClient(SessionService, c.core.spiAddress.unix, options),
+      auth: spiClient(c.core, moduleId, AuthPolicyService),
+      sessions: spiClient(c.core, moduleId, SessionService),
     };
   }
   const check = (moduleId: string) => ({

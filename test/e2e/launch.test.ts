@@ -3,41 +3,19 @@
  * first request, SPI mismatch before any traffic, broken handshakes and invalid
  * descriptors reported by name.
  */
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { statSync } from "node:fs";
 import {
   coreFetch,
   echoModule,
+  fixtureCalls,
+  fixtureLog,
   invokeJson,
   rawModule,
-  startCore,
-  type TestCore,
-  waitFor,
+  useCores,
+  waitForState,
 } from "../support/harness.ts";
 
-const cores: TestCore[] = [];
-afterEach(async () => {
-  await Promise.all(cores.splice(0).map((c) => c.stop()));
-});
-
-async function core(document: Record<string, unknown>): Promise<TestCore> {
-  const c = await startCore(document);
-  cores.push(c);
-  return c;
-}
-
-function fixtureLog(): string {
-  return join(mkdtempSync(join(tmpdir(), "fxl-")), "calls.log");
-}
-
-function calls(file: string): string[] {
-  try {
-    return readFileSync(file, "utf8").trim().split("\n").filter(Boolean);
-  } catch {
-    return [];
-  }
-}
+const core = useCores();
 
 test("handshake, descriptor, SPI negotiation, proof of wiring, then the first request", async () => {
   const c = await core({ modules: [echoModule()] });
@@ -87,15 +65,12 @@ test("private socket directory is 0700 and every socket 0600", async () => {
 test("an SPI version mismatch fails before any traffic, naming both sides' versions", async () => {
   const log = fixtureLog();
   const c = await core({ modules: [rawModule("oldspi", "wrong-spi", { env: { FIXTURE_LOG: log } })] });
-  const status = await waitFor(() => {
-    const s = c.core.supervisor.get("oldspi")!;
-    return s.state === "failed" ? s : undefined;
-  }, "the module to fail");
+  const status = await waitForState(c, "oldspi", "failed");
   expect(status.lastError?.message).toMatch(
     /SPI version mismatch: the core supports \[1\.0\], module "oldspi" .* supports \[9\.0\]/,
   );
   // Only the descriptor was read: no Initialize, no Invoke ever reached the module.
-  expect(calls(log)).toEqual(["GetDescriptor"]);
+  expect(fixtureCalls(log)).toEqual(["GetDescriptor"]);
   expect(c.logs()).toContain("SPI version mismatch");
 });
 
@@ -106,10 +81,7 @@ test.each([
   const c = await core({
     modules: [rawModule("broken", mode, { restart: { max_restarts: 0, window_ms: 1000 } })],
   });
-  const status = await waitFor(() => {
-    const s = c.core.supervisor.get("broken")!;
-    return s.state === "failed" ? s : undefined;
-  }, "the module to fail");
+  const status = await waitForState(c, "broken", "failed");
   expect(status.lastError?.message).toMatch(/module "broken" \(instance broken-1\)/);
   expect(status.lastError?.message).toMatch(expected);
   expect(c.entries().some((e) => (e.level === "warn" || e.level === "error") && expected.test(e.msg))).toBe(
@@ -126,10 +98,7 @@ test("a module that prints no handshake within its startup timeout is reported b
       }),
     ],
   });
-  const status = await waitFor(() => {
-    const s = c.core.supervisor.get("mute")!;
-    return s.state === "failed" ? s : undefined;
-  }, "the module to fail");
+  const status = await waitForState(c, "mute", "failed");
   expect(status.lastError?.message).toMatch(
     /module "mute" \(instance mute-1\) printed no handshake line within 300 ms/,
   );
@@ -140,24 +109,18 @@ test("an invalid descriptor is refused with its validation errors", async () => 
   const c = await core({
     modules: [rawModule("baddesc", "invalid-descriptor", { env: { FIXTURE_LOG: log } })],
   });
-  const status = await waitFor(() => {
-    const s = c.core.supervisor.get("baddesc")!;
-    return s.state === "failed" ? s : undefined;
-  }, "the module to fail");
+  const status = await waitForState(c, "baddesc", "failed");
   const message = status.lastError!.message;
   expect(message).toContain('module "baddesc" (instance baddesc-1) sent an invalid descriptor');
   expect(message).toContain('module_version: "1.0" is not a SemVer 2.0.0 version');
   expect(message).toContain("profile: must be set");
   expect(message).toContain('operations[0].name: "Bad Name!" does not match');
-  expect(calls(log)).toEqual(["GetDescriptor"]);
+  expect(fixtureCalls(log)).toEqual(["GetDescriptor"]);
 });
 
 test("a module that describes itself under another id is refused", async () => {
   const c = await core({ modules: [rawModule("mine", "wrong-id")] });
-  const status = await waitFor(() => {
-    const s = c.core.supervisor.get("mine")!;
-    return s.state === "failed" ? s : undefined;
-  }, "the module to fail");
+  const status = await waitForState(c, "mine", "failed");
   expect(status.lastError?.message).toContain(
     'describes itself as "someone-else", but is configured as "mine"',
   );
@@ -166,13 +129,10 @@ test("a module that describes itself under another id is refused", async () => {
 test("a module that accepts calls without the core's secret never gets traffic", async () => {
   const log = fixtureLog();
   const c = await core({ modules: [rawModule("open", "no-auth", { env: { FIXTURE_LOG: log } })] });
-  const status = await waitFor(() => {
-    const s = c.core.supervisor.get("open")!;
-    return s.state === "failed" ? s : undefined;
-  }, "the module to fail");
+  const status = await waitForState(c, "open", "failed");
   expect(status.lastError?.message).toContain("accepted an SPI call without the core's credential");
   // The only Invoke it saw was the anonymous probe; no routed request followed.
-  expect(calls(log).filter((l) => l.startsWith("Invoke"))).toEqual(["Invoke outrig.wiring.probe"]);
+  expect(fixtureCalls(log).filter((l) => l.startsWith("Invoke"))).toEqual(["Invoke outrig.wiring.probe"]);
   const res = await invokeJson(c.url, "open", "ping", {});
   expect(res.status).toBe(503);
   expect((res.body.error as { code: string }).code).toBe("core.invoke.module_failed");

@@ -20,29 +20,22 @@ import {
   coreFetch,
   ECHO_MAIN,
   FAST,
+  fixtureCalls,
   invokeJson,
   RAW_MODULE,
   ROOT,
-  startCore,
-  type TestCore,
-  waitFor,
+  useCores,
+  waitForState,
 } from "../support/harness.ts";
 
 let dir: string;
-const cores: TestCore[] = [];
+const core = useCores();
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "outrig-adm-"));
 });
-afterEach(async () => {
-  await Promise.all(cores.splice(0).map((c) => c.stop()));
+afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function core(document: Record<string, unknown>): Promise<TestCore> {
-  const c = await startCore(document);
-  cores.push(c);
-  return c;
-}
 
 /** Writes `<dir>/<name>/outrig.module.yaml`; returns its path. */
 function writeManifest(name: string, manifest: Record<string, unknown>): string {
@@ -94,16 +87,6 @@ function writeRegistry(key: SigningKeyPair): string {
   return path;
 }
 
-function calls(file: string): string[] {
-  try {
-    return readFileSync(file, "utf8").trim().split("\n").filter(Boolean);
-  } catch {
-    return [];
-  }
-}
-
-const fast = { health: FAST.health, restart: FAST.restart, timeouts: FAST.timeouts };
-
 describe("security.require_signed", () => {
   test("refuses unsigned, tampered, untrusted and manifest-less modules by name; signed ones serve", async () => {
     const trusted = await generateSigningKeyPair();
@@ -125,16 +108,16 @@ describe("security.require_signed", () => {
     const c = await core({
       security: { require_signed: true, trusted_signers: writeRegistry(trusted) },
       modules: [
-        { manifest: echo, ...fast },
-        { manifest: unsigned, ...fast },
-        { manifest: tampered, ...fast },
-        { manifest: untrusted, ...fast },
-        { id: "nomanifest", command: "node", args: [ECHO_MAIN], ...fast },
+        { manifest: echo, ...FAST },
+        { manifest: unsigned, ...FAST },
+        { manifest: tampered, ...FAST },
+        { manifest: untrusted, ...FAST },
+        { id: "nomanifest", command: "node", args: [ECHO_MAIN], ...FAST },
       ],
     });
 
     // The signed module starts from its manifest's entrypoint alone and serves.
-    await waitFor(() => c.core.supervisor.get("echo")?.state === "ready", "echo to be ready");
+    await waitForState(c, "echo", "ready");
     const res = await invokeJson(c.url, "echo", "echo", { signed: true });
     expect(res.status).toBe(200);
     expect(res.body.echo).toEqual({ signed: true });
@@ -158,7 +141,7 @@ describe("security.require_signed", () => {
       // Never spawned: no instance, no restart, and no RPC ever reached the process.
       expect(status.instances).toEqual([]);
       expect(status.restarts.total).toBe(0);
-      if (logs[id]) expect(calls(logs[id])).toEqual([]);
+      if (logs[id]) expect(fixtureCalls(logs[id])).toEqual([]);
       // An error line in the core's log, tagged with the module.
       expect(c.entries().some((e) => e.level === "error" && e.module_id === id && pattern.test(e.msg))).toBe(
         true,
@@ -206,11 +189,8 @@ describe("descriptor against manifest", () => {
       "liar",
       rawManifest("liar", log, { version: "2.0.0", profile: "mcp", capabilities: ["tools"] }),
     );
-    const c = await core({ modules: [{ manifest, ...fast }] });
-    const status = await waitFor(() => {
-      const s = c.core.supervisor.get("liar")!;
-      return s.state === "failed" ? s : undefined;
-    }, "the module to fail");
+    const c = await core({ modules: [{ manifest, ...FAST }] });
+    const status = await waitForState(c, "liar", "failed");
     const message = status.lastError!.message;
     expect(message).toMatch(
       /^module "liar" \(instance liar-1\) does not match its manifest outrig\.module\.yaml: /,
@@ -223,18 +203,15 @@ describe("descriptor against manifest", () => {
     );
     expect(message).toMatch(/refusing before Initialize; not restarting$/);
     // Only the descriptor was read: Initialize and Invoke never reached the module.
-    expect(calls(log)).toEqual(["GetDescriptor"]);
+    expect(fixtureCalls(log)).toEqual(["GetDescriptor"]);
     expect(status.restarts.total).toBe(0);
   });
 
   test("a descriptor claiming a capability the manifest does not declare is refused", async () => {
     // The echo module claims echo and streaming; this manifest declares only echo.
     const manifest = writeManifest("echo", { ...echoManifest(), capabilities: ["echo"] });
-    const c = await core({ modules: [{ manifest, ...fast }] });
-    const status = await waitFor(() => {
-      const s = c.core.supervisor.get("echo")!;
-      return s.state === "failed" ? s : undefined;
-    }, "the module to fail");
+    const c = await core({ modules: [{ manifest, ...FAST }] });
+    const status = await waitForState(c, "echo", "failed");
     expect(status.lastError?.message).toContain(
       'DESCRIPTOR_CAPABILITY_UNDECLARED at $.capabilities[1]: capability "streaming" is not declared in the manifest (declared: echo)',
     );
@@ -243,7 +220,7 @@ describe("descriptor against manifest", () => {
 
   test("a module that agrees with its manifest starts from the manifest alone", async () => {
     const manifest = writeManifest("echo", echoManifest());
-    const c = await core({ modules: [{ manifest, ...fast }] });
+    const c = await core({ modules: [{ manifest, ...FAST }] });
     await c.core.waitReady(10_000);
     const status = c.core.supervisor.get("echo")!;
     expect(status.version).toBe("0.1.0");

@@ -3,11 +3,10 @@
  * Ctrl-C (SIGINT) drains and stops every module and exits 0; metrics and status show
  * the real modules.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { type ChildProcess, spawnSync } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { coreFetch, isAlive, NODE, ROOT, useToken, waitFor } from "../support/harness.ts";
+import { coreFetch, isAlive, NODE, ROOT, spawnCoreProcess, waitFor } from "../support/harness.ts";
 
 let home: string;
 let up: ChildProcess;
@@ -15,37 +14,22 @@ let url: string;
 let output = "";
 
 beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), "up-"));
   // The embedded default, on a free port (the default 8080 may be taken on a test machine).
-  up = spawn(NODE, [join(ROOT, "bin/outrig.js"), "up", "--port", "0", "--log-format", "json"], {
-    env: { ...process.env, OUTRIG_HOME: home },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  up.stdout!.on("data", (chunk: Buffer) => {
-    output += chunk.toString("utf8");
-  });
-  up.stderr!.on("data", (chunk: Buffer) => {
-    output += chunk.toString("utf8");
-  });
-  const state = await waitFor(() => {
-    try {
-      return JSON.parse(readFileSync(join(home, "core.json"), "utf8")) as { url: string };
-    } catch {
-      return undefined;
-    }
-  }, "core.json");
-  useToken(state.url, readFileSync(join(home, "dev-token"), "utf8").trim());
-  url = state.url;
-  await waitFor(
-    async () => (await coreFetch(`${url}/readyz`).catch(() => undefined))?.status === 200,
-    "readiness",
-    20_000,
-  );
+  ({
+    child: up,
+    home,
+    url,
+  } = await spawnCoreProcess({
+    args: ["up", "--port", "0", "--log-format", "json"],
+    output: (text) => {
+      output += text;
+    },
+  }));
 });
 
 afterAll(() => {
-  up.kill("SIGKILL");
-  rmSync(home, { recursive: true, force: true });
+  up?.kill("SIGKILL");
+  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 test("the embedded default serves the echo module end to end", async () => {

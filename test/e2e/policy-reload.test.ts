@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { exportSPKI, generateKeyPair, SignJWT } from "jose";
+import { jwtIssuer } from "../authority/support/jwt.ts";
 import { coreFetch, echoModule, startCore, type TestCore } from "../support/harness.ts";
 
 const OLD = `@id("readers.may.invoke")
@@ -24,27 +24,16 @@ let bearer: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "policies-"));
   writeFileSync(join(dir, "policies.cedar"), OLD);
-  const keys = await generateKeyPair("ES256");
+  const idp = await jwtIssuer({ roles: "roles" });
   c = await startCore({
     authority: {
-      jwt: {
-        issuer: "https://idp.test/",
-        audience: "outrig",
-        algorithms: ["ES256"],
-        keys: [{ kid: "k1", pem: await exportSPKI(keys.publicKey) }],
-        claims: { roles: "roles" },
-      },
+      jwt: idp.config,
       policies: { paths: [join(dir, "policies.cedar")], watch: false },
     },
     modules: [echoModule({ replicas: 2 })],
   });
   await c.core.waitReady(15_000);
-  bearer = await new SignJWT({ sub: "reader-1", roles: ["reader"] })
-    .setProtectedHeader({ alg: "ES256", kid: "k1" })
-    .setIssuer("https://idp.test/")
-    .setAudience("outrig")
-    .setExpirationTime("10m")
-    .sign(keys.privateKey);
+  bearer = await idp.sign({ sub: "reader-1", roles: ["reader"] }, { expiresIn: "10m" });
 });
 
 afterAll(async () => {

@@ -12,6 +12,7 @@ import {
   startCore,
   type TestCore,
   waitFor,
+  waitForState,
 } from "../support/harness.ts";
 
 let c: TestCore | undefined;
@@ -80,14 +81,7 @@ test("a crash loop exhausts the restart budget: the module fails, the core and o
       },
     ],
   });
-  const status = await waitFor(
-    () => {
-      const s = c!.core.supervisor.get("crashy")!;
-      return s.state === "failed" ? s : undefined;
-    },
-    "the crash-looping module to fail",
-    20_000,
-  );
+  const status = await waitForState(c!, "crashy", "failed", 20_000);
   expect(status.restarts).toMatchObject({ total: 3, inWindow: 3, max: 3 });
   expect(status.lastError?.message).toMatch(/restart budget exhausted \(3 restarts within 60000 ms\)/);
   expect(

@@ -3,13 +3,20 @@
  * both sides, a module sees only its own config and secrets, and no secret reaches a
  * log line.
  */
-import { join } from "node:path";
 import { fromGrpcError } from "../../src/errors/index.ts";
 import { ConfigSecretsService } from "../../src/gen/outrig/core/v1/config_secrets_pb.ts";
 import { RegistrationService } from "../../src/gen/outrig/core/v1/registration_pb.ts";
 import { ModuleService } from "../../src/gen/outrig/module/v1/module_service_pb.ts";
 import { credentialMetadata, ServiceClient } from "../../src/spi/grpc-service.ts";
-import { echoModule, FAST, invokeJson, ROOT, startCore, type TestCore, waitFor } from "../support/harness.ts";
+import {
+  echoModule,
+  FAST,
+  invokeJson,
+  SECRETS_PROBE_MODULE,
+  startCore,
+  type TestCore,
+  waitForState,
+} from "../support/harness.ts";
 
 let c: TestCore | undefined;
 afterEach(async () => {
@@ -77,7 +84,7 @@ test("a module gets its own config and secrets, never another module's, and no s
   const probe = (id: string, secret: string) => ({
     id,
     command: "node",
-    args: [join(ROOT, "dist/test/fixtures/modules/secrets-probe.js")],
+    args: [SECRETS_PROBE_MODULE],
     config: { greeting: `hello from ${id}` },
     secrets: { api_key: { value: secret } },
     ...FAST,
@@ -92,7 +99,7 @@ test("a module gets its own config and secrets, never another module's, and no s
     errors: { missing: "NOT_FOUND core.config.secret_not_found" },
   });
   // The degraded report reached the core.
-  await waitFor(() => c!.core.supervisor.get("a")!.state === "degraded", "module a to be degraded");
+  await waitForState(c!, "a", "degraded");
   expect(c.core.supervisor.get("a")!.instances[0]!.condition).toEqual({
     code: "probe.upstream.down",
     reason: "the upstream is down",

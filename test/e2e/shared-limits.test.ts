@@ -2,22 +2,17 @@
  * Two core processes sharing one real Redis enforce a single rate limit together: the
  * same caller spending against core A and core B draws from one bucket.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { type RedisServer, startRedis } from "../authority/support/redis.ts";
-import { ECHO_MAIN, NODE, ROOT, waitFor } from "../support/harness.ts";
+import { type CoreProcess, ECHO_MAIN, spawnCoreProcess } from "../support/harness.ts";
 
 let redis: RedisServer;
-const cores: Array<{ process: ChildProcess; home: string; url: string; token: string }> = [];
+const cores: CoreProcess[] = [];
 
-async function startCoreProcess(redisUrl: string): Promise<(typeof cores)[number]> {
-  const home = mkdtempSync(join(tmpdir(), "shared-"));
-  const config = join(home, "outrig.json");
-  writeFileSync(
-    config,
-    JSON.stringify({
+async function startCoreProcess(redisUrl: string): Promise<CoreProcess> {
+  const core = await spawnCoreProcess({
+    args: ["core"],
+    config: {
       server: { port: 0 },
       logging: { format: "json", level: "warn" },
       authority: {
@@ -27,26 +22,8 @@ async function startCoreProcess(redisUrl: string): Promise<(typeof cores)[number
         },
       },
       modules: [{ id: "echo", command: "node", args: [ECHO_MAIN] }],
-    }),
-  );
-  const child = spawn(NODE, [join(ROOT, "bin/outrig.js"), "core", "--config", config], {
-    env: { ...process.env, OUTRIG_HOME: home },
-    stdio: ["ignore", "ignore", "inherit"],
+    },
   });
-  const state = await waitFor(() => {
-    try {
-      return JSON.parse(readFileSync(join(home, "core.json"), "utf8")) as { url: string };
-    } catch {
-      return undefined;
-    }
-  }, "core.json");
-  const token = readFileSync(join(home, "dev-token"), "utf8").trim();
-  await waitFor(
-    async () => (await fetch(`${state.url}/readyz`).catch(() => undefined))?.status === 200,
-    "readiness",
-    20_000,
-  );
-  const core = { process: child, home, url: state.url, token };
   cores.push(core);
   return core;
 }
@@ -57,8 +34,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const core of cores) {
-    core.process.kill("SIGTERM");
-    await new Promise((r) => core.process.once("exit", r));
+    core.child.kill("SIGTERM");
+    await new Promise((r) => core.child.once("exit", r));
     rmSync(core.home, { recursive: true, force: true });
   }
   await redis?.stop();

@@ -289,15 +289,6 @@ export const CLIENTS: Array<[string, Client]> = [
   ["h2c", http2],
 ];
 
-/** Resolves when `check` holds, polling; fails after `ms`. */
-export async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** Parses an SSE body into events. */
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON event data
 export function parseSse(text: string): Array<{ event: string; data: any }> {

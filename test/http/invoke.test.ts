@@ -1,7 +1,8 @@
 import { request as h1request } from "node:http";
 import { connect as h2connect } from "node:http2";
 import { OutrigError } from "../../src/errors/index.ts";
-import { CLIENTS, startServer, type TestServer, until } from "./helpers.ts";
+import { waitFor } from "../support/wait.ts";
+import { CLIENTS, startServer, type TestServer } from "./helpers.ts";
 
 let t: TestServer;
 beforeEach(async () => {
@@ -376,18 +377,18 @@ describe("client disconnect during a unary call", () => {
       const req = h1request({ host: "127.0.0.1", port: t.port, method: "POST", path: INVOKE });
       req.on("error", () => {});
       req.end("{}");
-      await until(() => seen !== undefined);
+      await waitFor(() => seen !== undefined, "the call to reach the module");
       req.destroy();
     } else {
       const session = h2connect(`http://127.0.0.1:${t.port}`);
       const stream = session.request({ ":method": "POST", ":path": INVOKE });
       stream.on("error", () => {});
       stream.end("{}");
-      await until(() => seen !== undefined);
+      await waitFor(() => seen !== undefined, "the call to reach the module");
       stream.close();
       session.close();
     }
-    await until(() => seen!.aborted);
+    await waitFor(() => seen!.aborted, "the module call to be aborted");
     expect(seen!.aborted).toBe(true);
     // The server is fine afterwards.
     expect((await fetch(`${t.base}/healthz`)).status).toBe(200);

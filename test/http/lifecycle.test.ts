@@ -1,9 +1,12 @@
 import { Agent, request as h1request } from "node:http";
 import { connect as h2connect } from "node:http2";
 import { connect as netConnect } from "node:net";
+import pino from "pino";
+import { createHttpServer } from "../../src/core/http/server.ts";
 import type { RouteResult } from "../../src/core/types.ts";
 import { OutrigError } from "../../src/errors/index.ts";
-import { FakeGate, http1, startServer, type TestServer, until } from "./helpers.ts";
+import { waitFor } from "../support/wait.ts";
+import { FakeGate, http1, startServer, type TestServer } from "./helpers.ts";
 
 let t: TestServer;
 beforeEach(async () => {
@@ -48,7 +51,7 @@ describe("graceful close", () => {
   it("waits for an in-flight HTTP/1.1 request and refuses new connections", async () => {
     const held = holdCalls();
     const response = http1(t.port, { method: "POST", path: INVOKE, body: "{}" });
-    await until(() => held.length === 1);
+    await waitFor(() => held.length === 1, "the call to reach the module");
     const closing = t.server.close(5000);
     const closed = settled(closing);
     await new Promise((r) => setTimeout(r, 150));
@@ -72,7 +75,7 @@ describe("graceful close", () => {
     stream.on("data", (c) => (body += c));
     const status = new Promise((r) => stream.on("response", (h) => r(h[":status"])));
     const ended = new Promise((r) => stream.on("end", r));
-    await until(() => held.length === 1);
+    await waitFor(() => held.length === 1, "the call to reach the module");
     const closing = t.server.close(5000);
     await goaway;
     held[0]!.release();
@@ -86,14 +89,14 @@ describe("graceful close", () => {
   it("destroys what is left at the deadline, which aborts the module call", async () => {
     const held = holdCalls();
     const response = http1(t.port, { method: "POST", path: INVOKE, body: "{}" }).catch((e: Error) => e);
-    await until(() => held.length === 1);
+    await waitFor(() => held.length === 1, "the call to reach the module");
     const started = Date.now();
     await t.server.close(200);
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(190);
     expect(elapsed).toBeLessThan(2000);
     expect(String(await response)).toMatch(/socket hang up|ECONNRESET/);
-    await until(() => held[0]!.signal.aborted);
+    await waitFor(() => held[0]!.signal.aborted, "the module call to be aborted");
   });
 
   it("does not wait for idle keep-alive or silent connections", async () => {
@@ -124,7 +127,7 @@ describe("graceful close", () => {
     let out = "";
     socket.on("data", (c) => (out += c.toString("latin1")));
     socket.write(`POST ${INVOKE} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}`);
-    await until(() => held.length === 1);
+    await waitFor(() => held.length === 1, "the call to reach the module");
     const closing = t.server.close(5000);
     // Pipelined behind the held request on the same connection: answered in order.
     socket.write("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -170,13 +173,12 @@ describe("protocol detection", () => {
   });
 
   it("listen reports a port already in use", async () => {
-    const { createHttpServer } = await import("../../src/core/http/server.ts");
     const other = createHttpServer({
       invoker: t.invoker,
       admin: t.admin,
       readiness: () => ({ ready: true, modules: [] }),
       metrics: t.metrics,
-      logger: (await import("pino")).default({ level: "silent" }),
+      logger: pino({ level: "silent" }),
       maxBodyBytes: 10,
       gate: new FakeGate(),
     });

@@ -1,4 +1,5 @@
 import { connect as netConnect } from "node:net";
+import { OutrigError } from "../../src/errors/index.ts";
 import { CLIENTS, moduleStatus, startServer, type TestServer } from "./helpers.ts";
 
 let t: TestServer;
@@ -119,7 +120,6 @@ describe.each(CLIENTS)("over %s", (_name, client) => {
   });
 
   it("maps an OutrigError from the admin with toHttpError", async () => {
-    const { OutrigError } = await import("../../src/errors/index.ts");
     t.admin.gate = async () => {
       throw OutrigError.fromCode("core.admin.conflict");
     };

@@ -8,6 +8,7 @@ import { generateDevToken } from "../../src/authority/dev-token.ts";
 import { UsageError } from "../../src/cli/command.ts";
 import { formatTable, resolveCoreUrl, runStatus, type StatusIo } from "../../src/cli/commands/status.ts";
 import { main } from "../../src/cli/main.ts";
+import { freePort } from "../support/ports.ts";
 import { FakeAdmin, moduleStatus, startServer, type TestServer } from "./helpers.ts";
 
 let t: TestServer;
@@ -74,13 +75,6 @@ function io(overrides: Partial<StatusIo> = {}): StatusIo & { stdout: string; std
   return captured;
 }
 
-/** A port nothing listens on: bound, then released. */
-async function deadPort(): Promise<number> {
-  const s = await startServer();
-  await s.close();
-  return s.port;
-}
-
 describe("outrig status", () => {
   it("prints a table of the modules", async () => {
     const out = io();
@@ -120,7 +114,7 @@ describe("outrig status", () => {
   });
 
   it("exits 1 with a clear error naming the URL when no core answers", async () => {
-    const port = await deadPort();
+    const port = await freePort();
     const out = io();
     expect(await runStatus(["--url", `http://127.0.0.1:${port}`], out)).toBe(1);
     expect(out.stderr).toContain(`no Outrig core answered at http://127.0.0.1:${port}`);
@@ -154,7 +148,7 @@ describe("outrig status", () => {
   });
 
   it("--watch clears the screen in a TTY and keeps going when the core is away", async () => {
-    const port = await deadPort();
+    const port = await freePort();
     const stop = new AbortController();
     const out = io({ signal: stop.signal, intervalMs: 10, isTTY: true });
     setTimeout(() => stop.abort(), 60);
@@ -170,7 +164,7 @@ describe("outrig status", () => {
   });
 
   it("is registered with the CLI", async () => {
-    const port = await deadPort();
+    const port = await freePort();
     const stderr = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
     try {
       expect(await main(["status", "--url", `http://127.0.0.1:${port}`])).toBe(1);

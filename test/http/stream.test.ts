@@ -2,7 +2,8 @@ import { request as h1request } from "node:http";
 import { connect as h2connect } from "node:http2";
 import type { RouteRequest, StreamEvent } from "../../src/core/types.ts";
 import { OutrigError } from "../../src/errors/index.ts";
-import { CLIENTS, parseSse, startServer, type TestServer, until } from "./helpers.ts";
+import { waitFor } from "../support/wait.ts";
+import { CLIENTS, parseSse, startServer, type TestServer } from "./helpers.ts";
 
 let t: TestServer;
 beforeEach(async () => {
@@ -181,7 +182,10 @@ describe("SSE client disconnect", () => {
       req.on("error", (e) => (observed.finished ? undefined : reject(e)));
       req.end("{}");
     });
-    await until(() => observed.signal?.aborted === true && observed.finished);
+    await waitFor(
+      () => observed.signal?.aborted === true && observed.finished,
+      "the stream to be aborted and finish",
+    );
     expect(observed.signal!.aborted).toBe(true);
   });
 
@@ -200,7 +204,10 @@ describe("SSE client disconnect", () => {
         }),
       );
       stream.close();
-      await until(() => observed.signal?.aborted === true && observed.finished);
+      await waitFor(
+        () => observed.signal?.aborted === true && observed.finished,
+        "the stream to be aborted and finish",
+      );
       const again = session.request({ ":path": "/healthz" });
       const status = await new Promise((resolve) => again.on("response", (h) => resolve(h[":status"])));
       again.resume();

@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { packageRoot } from "../../src/core/paths.ts";
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const ROOT = packageRoot();
 export const FIXTURES = join(ROOT, "test", "fixtures", "manifests");
 
 /** A valid manifest (as parsed data) that later tests mutate one field at a time. */
@@ -16,8 +15,4 @@ export function baseManifest(): Record<string, unknown> {
     entrypoint: { command: "node", args: ["main.js"] },
     capabilities: ["tools"],
   };
-}
-
-export function readFixture(...parts: string[]): Buffer {
-  return readFileSync(join(FIXTURES, ...parts));
 }

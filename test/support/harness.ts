@@ -165,9 +165,9 @@ export function spiClient<S extends DescService>(
   moduleId: string,
   service: S,
 ): H2ServiceClient<S> {
-  const instance = () => [...core.supervisor.group(moduleId)!.instances][0]!;
+  const instance = [...core.supervisor.group(moduleId)!.instances][0]!;
   return new H2ServiceClient(service, core.spiAddress.unix, {
-    metadata: () => ({ authorization: `Bearer ${instance().moduleCredential}` }),
+    metadata: { authorization: `Bearer ${instance.moduleCredential}` },
   });
 }
 
