@@ -122,15 +122,15 @@ export function addService<S extends DescService>(
     } else if (method.methodKind === "server_streaming") {
       impl[method.localName] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
         const denied = options.authorize?.(call, method);
-        if (denied) return call.destroy(statusError(fail(denied)));
+        if (denied) return void call.emit("error", statusError(fail(denied)));
         if (!handler)
-          return call.destroy(statusError(fail(OutrigError.fromCode("spi.method.unimplemented"))));
+          return void call.emit("error", statusError(fail(OutrigError.fromCode("spi.method.unimplemented"))));
         Promise.resolve()
           .then(() => handler(call.request, call))
           .then(
             () => call.end(),
             (error) => {
-              if (!call.cancelled) call.destroy(statusError(fail(error)));
+              if (!call.cancelled) call.emit("error", statusError(fail(error)));
             },
           );
       };
@@ -141,6 +141,10 @@ export function addService<S extends DescService>(
   server.addService(serviceDefinition(service), impl);
 }
 
+/**
+ * An error a server stream emits to end the call with this status: grpc-js turns an
+ * "error" event into the trailers, whereas destroy() would drop the status entirely.
+ */
 function statusError(status: Partial<grpc.StatusObject>): Error {
   return Object.assign(new Error(status.details ?? ""), status);
 }
