@@ -1,10 +1,10 @@
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { type AuthorityHandle, createAuthority } from "../authority/config.ts";
 import { generateDevToken, isLoopbackHost, writeDevToken } from "../authority/dev-token.ts";
 import { loadSignerRegistry, type TrustedSigners } from "../manifest/index.ts";
-import { readTlsMaterial } from "../spi/tls.ts";
+import { readPem, readTlsMaterial } from "../spi/tls.ts";
 import { Tracing } from "../telemetry/tracing.ts";
 import { authorityGate } from "./auth/access-gate.ts";
 import { authorityAdmin } from "./auth/authority-admin.ts";
@@ -14,6 +14,7 @@ import type { ListenerTls } from "./http/listener.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createCoreLogger } from "./logger.ts";
 import { CoreMetrics } from "./metrics.ts";
+import { coreStateFile } from "./paths.ts";
 import { Router } from "./router/router.ts";
 import { createRunDir } from "./run-dir.ts";
 import { SecretScrubber } from "./secrets.ts";
@@ -44,15 +45,7 @@ async function loadTrust(path: string | undefined): Promise<TrustedSigners> {
 
 /** The public listener's TLS: certificate, key, and the CA client certificates chain to. */
 function publicTls(tls: NonNullable<OutrigConfig["server"]["tls"]>): ListenerTls {
-  const read = (what: string, path: string) => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new Error(
-        `cannot read the public listener's ${what} ${path} (${(error as NodeJS.ErrnoException).code})`,
-      );
-    }
-  };
+  const read = (what: string, path: string) => readPem(`the public listener's ${what}`, path);
   return {
     cert: read("certificate", tls.cert_file),
     key: read("key", tls.key_file),
@@ -101,26 +94,11 @@ export class Core {
       scrubber,
       destination: options.logDestination as NodeJS.WritableStream & { write(chunk: string): boolean },
     });
-    // Load the trust first: a broken signer registry stops the core before anything starts.
+    // Read every input file first: a broken signer registry or TLS file stops the core
+    // before anything starts.
     const trust = config.security.require_signed
       ? await loadTrust(config.security.trusted_signers)
       : undefined;
-    // The development token exists only on a loopback listener, never elsewhere.
-    const devToken = isLoopbackHost(config.server.host) ? generateDevToken() : undefined;
-    scrubber.add(devToken);
-    const authority = await createAuthority(config.authorityConfig ?? {}, {
-      logger: logger.child({ subsystem: "authority" }),
-      ...(devToken ? { devToken: { token: devToken, bindHost: config.server.host } } : {}),
-    });
-    const metrics = new CoreMetrics();
-    const tracing = await Tracing.create({
-      serviceName: config.telemetry.service_name,
-      otlpEndpoint: config.telemetry.otlp_endpoint,
-      sampleRatio: config.telemetry.sample_ratio,
-    });
-    const runDir = createRunDir(options.home);
-    const reaper = new Reaper(logger);
-    const coreSocket = join(runDir, "core.sock");
     const tls = config.spi.tls
       ? readTlsMaterial({
           cert: config.spi.tls.cert_file,
@@ -128,72 +106,98 @@ export class Core {
           ca: config.spi.tls.ca_file,
         })
       : undefined;
-    let attachedCoreAddress = config.spi.advertise_address;
-    const supervisor = new Supervisor(config, {
-      tls,
-      attachedCoreAddress: () => attachedCoreAddress,
-      logger,
-      metrics,
-      scrubber,
-      runDir,
-      reaper,
-      coreAddress: `unix://${coreSocket}`,
-    });
-    const spi = new SpiServer({ config, supervisor, logger, scrubber, authority: authority.authority });
-    const router = new Router({ metrics, tracing, logger, groups: (id) => supervisor.group(id) });
-    const http = createHttpServer({
-      invoker: router,
-      admin: supervisor,
-      readiness: () => supervisor.readiness(),
-      metrics,
-      logger,
-      maxBodyBytes: config.server.max_body_bytes,
-      gate: authorityGate(authority.authority, config.modules),
-      ...(config.server.tls ? { tls: publicTls(config.server.tls) } : {}),
-      authorityAdmin: authorityAdmin(authority.authority),
-    });
-    let spiAddress: { unix: string; tcp?: string };
-    let url: string;
+    const listenerTls = config.server.tls ? publicTls(config.server.tls) : undefined;
+    // The development token exists only on a loopback listener, never elsewhere.
+    const devToken = isLoopbackHost(config.server.host) ? generateDevToken() : undefined;
+    scrubber.add(devToken);
+    // What has started so far; a later failure undoes it in reverse order, so a core that
+    // fails to start leaves no watcher, socket, run directory or file behind.
+    const undo: Array<() => unknown> = [];
     try {
-      spiAddress = await spi.listen(coreSocket, config.spi.tcp_listen, tls);
+      const authority = await createAuthority(config.authorityConfig ?? {}, {
+        logger: logger.child({ subsystem: "authority" }),
+        ...(devToken ? { devToken: { token: devToken, bindHost: config.server.host } } : {}),
+      });
+      undo.push(() => authority.close());
+      const metrics = new CoreMetrics();
+      const tracing = await Tracing.create({
+        serviceName: config.telemetry.service_name,
+        otlpEndpoint: config.telemetry.otlp_endpoint,
+        sampleRatio: config.telemetry.sample_ratio,
+      });
+      undo.push(() => tracing.shutdown());
+      const runDir = createRunDir(options.home);
+      undo.push(() => rmSync(runDir, { recursive: true, force: true }));
+      const reaper = new Reaper(logger);
+      undo.push(() => reaper.close());
+      const coreSocket = join(runDir, "core.sock");
+      let attachedCoreAddress = config.spi.advertise_address;
+      const supervisor = new Supervisor(config, {
+        tls,
+        attachedCoreAddress: () => attachedCoreAddress,
+        logger,
+        metrics,
+        scrubber,
+        runDir,
+        reaper,
+        coreAddress: `unix://${coreSocket}`,
+      });
+      const spi = new SpiServer({ config, supervisor, logger, scrubber, authority: authority.authority });
+      undo.push(() => spi.close());
+      const router = new Router({ metrics, tracing, logger, groups: (id) => supervisor.group(id) });
+      const http = createHttpServer({
+        invoker: router,
+        admin: supervisor,
+        readiness: () => supervisor.readiness(),
+        metrics,
+        logger,
+        maxBodyBytes: config.server.max_body_bytes,
+        gate: authorityGate(authority.authority, config.modules),
+        ...(listenerTls ? { tls: listenerTls } : {}),
+        authorityAdmin: authorityAdmin(authority.authority),
+      });
+      undo.push(() => http.close(0));
+      const spiAddress = await spi.listen(coreSocket, config.spi.tcp_listen, tls);
       attachedCoreAddress ||= spiAddress.tcp ?? spiAddress.unix;
       const { port } = await http.listen(config.server.host, config.server.port);
       const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
-      url = `${config.server.tls ? "https" : "http"}://${host}:${port}`;
+      const url = `${listenerTls ? "https" : "http"}://${host}:${port}`;
+      // The token before core.json: whoever finds the core can then authenticate.
+      const devTokenFile = devToken ? await writeDevToken(options.home, devToken) : undefined;
+      if (devTokenFile) undo.push(() => rmSync(devTokenFile, { force: true }));
+      let stateFile: string | undefined;
+      if (options.writeStateFile) {
+        stateFile = coreStateFile(options.home);
+        writeFileSync(stateFile, `${JSON.stringify({ url, pid: process.pid, spi: spiAddress })}\n`, {
+          mode: 0o600,
+        });
+        const written = stateFile;
+        undo.push(() => rmSync(written, { force: true }));
+      }
+      logger.info({ url, spi: spiAddress.unix, modules: config.modules.length }, "core listening");
+      if (devTokenFile)
+        logger.info({ file: devTokenFile }, "development admin token written (`outrig dev-token` prints it)");
+      if (trust) await supervisor.admit(trust);
+      supervisor.start();
+      return new Core(
+        config,
+        logger,
+        metrics,
+        supervisor,
+        router,
+        url,
+        spiAddress,
+        runDir,
+        { http, spi, reaper, tracing, stateFile, authority, devTokenFile },
+        devToken,
+      );
     } catch (error) {
-      await spi.close();
-      await http.close(0).catch(() => {});
-      await authority.close();
-      reaper.close();
-      rmSync(runDir, { recursive: true, force: true });
+      for (const step of undo.reverse())
+        await Promise.resolve()
+          .then(step)
+          .catch(() => {});
       throw error;
     }
-    // The token before core.json: whoever finds the core can then authenticate.
-    const devTokenFile = devToken ? await writeDevToken(options.home, devToken) : undefined;
-    let stateFile: string | undefined;
-    if (options.writeStateFile) {
-      stateFile = join(options.home, "core.json");
-      writeFileSync(stateFile, `${JSON.stringify({ url, pid: process.pid, spi: spiAddress })}\n`, {
-        mode: 0o600,
-      });
-    }
-    logger.info({ url, spi: spiAddress.unix, modules: config.modules.length }, "core listening");
-    if (devTokenFile)
-      logger.info({ file: devTokenFile }, "development admin token written (`outrig dev-token` prints it)");
-    if (trust) await supervisor.admit(trust);
-    supervisor.start();
-    return new Core(
-      config,
-      logger,
-      metrics,
-      supervisor,
-      router,
-      url,
-      spiAddress,
-      runDir,
-      { http, spi, reaper, tracing, stateFile, authority, devTokenFile },
-      devToken,
-    );
   }
 
   waitReady(timeoutMs = 60_000): Promise<void> {

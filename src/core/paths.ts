@@ -18,3 +18,8 @@ export function packageRoot(): string {
 export function outrigHome(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.OUTRIG_HOME ?? join(homedir(), ".outrig"));
 }
+
+/** Where a running core records its URL, pid and SPI address for `outrig status`. */
+export function coreStateFile(home: string): string {
+  return join(home, "core.json");
+}

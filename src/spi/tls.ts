@@ -7,17 +7,18 @@ export interface TlsMaterial {
   ca: Buffer;
 }
 
+/** Reads one PEM file; the error says what it is and names the file (`what` e.g. "the TLS key"). */
+export function readPem(what: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new Error(`cannot read ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+}
+
 /** Reads the three PEM files; the error names the file that could not be read. */
 export function readTlsMaterial(files: { cert: string; key: string; ca: string }): TlsMaterial {
-  const read = (what: string, path: string) => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new Error(
-        `cannot read the TLS ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-      );
-    }
-  };
+  const read = (what: string, path: string) => readPem(`the TLS ${what}`, path);
   return {
     cert: read("certificate", files.cert),
     key: read("key", files.key),

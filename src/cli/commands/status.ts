@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { devTokenPath, readDevToken } from "../../authority/dev-token.ts";
-import { outrigHome } from "../../core/paths.ts";
+import { coreStateFile, outrigHome } from "../../core/paths.ts";
 import type { ModuleStatus } from "../../core/types.ts";
 import { parseCommandArgs } from "../args.ts";
 import { type Command, UsageError } from "../command.ts";
@@ -126,7 +125,7 @@ export async function adminCredential(
 /** `--url`, else `$OUTRIG_HOME/core.json` (written by `outrig up`), else the default listener. */
 export function resolveCoreUrl(flag: string | undefined, env: NodeJS.ProcessEnv): CoreLocation {
   if (flag !== undefined) return { url: trimSlash(flag), source: "--url" };
-  const file = join(outrigHome(env), "core.json");
+  const file = coreStateFile(outrigHome(env));
   let text: string | undefined;
   try {
     text = readFileSync(file, "utf8");
