@@ -259,6 +259,10 @@ describe.each(CLIENTS)("unary invoke over %s", (_name, client) => {
     expect(bad.json().error.code).toBe("core.invoke.module_not_found");
     const op = await client(t.port, { method: "POST", path: "/v1/modules/echo/invoke/a%0Ab", body: "{}" });
     expect(op.json().error.code).toBe("core.invoke.operation_not_found");
+    // Printable but outside the descriptor rule (uppercase): no module could declare it.
+    const upper = await client(t.port, { method: "POST", path: "/v1/modules/echo/invoke/Say", body: "{}" });
+    expect(upper.status).toBe(404);
+    expect(upper.json().error.code).toBe("core.invoke.operation_not_found");
     const enc = await client(t.port, { method: "POST", path: "/v1/modules/echo/invoke/%ZZ", body: "{}" });
     expect(enc.status).toBe(400);
     expect(enc.json().error.code).toBe("core.request.invalid_path");

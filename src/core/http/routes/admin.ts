@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { z } from "zod";
 import { OutrigError } from "../../../errors/index.ts";
+import { MODULE_ID_PATTERN } from "../../../spi/descriptor.ts";
 import type { ModuleAdmin, ModuleStatus, UpgradeSpec } from "../../types.ts";
 import { readBody } from "../body.ts";
 import { mediaTypeOf } from "../request-headers.ts";
@@ -8,7 +9,6 @@ import { sendJson } from "../respond.ts";
 import type { Router } from "../router.ts";
 import type { RequestContext } from "../types.ts";
 
-const MODULE_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Body of `POST /admin/modules/:module/upgrade`; every field optional, unknown keys refused. */
@@ -78,7 +78,7 @@ export function registerAdminRoutes(router: Router, deps: AdminDeps): void {
 }
 
 function moduleOr404(admin: ModuleAdmin, id: string): ModuleStatus {
-  const status = MODULE_ID.test(id) ? admin.get(id) : undefined;
+  const status = MODULE_ID_PATTERN.test(id) ? admin.get(id) : undefined;
   if (!status) throw OutrigError.fromCode("core.invoke.module_not_found");
   return status;
 }

@@ -1,4 +1,5 @@
 import { OutrigError } from "../../../errors/index.ts";
+import { MODULE_ID_PATTERN, OPERATION_NAME_PATTERN } from "../../../spi/descriptor.ts";
 import { traceIdOf } from "../../../spi/metadata.ts";
 import type { AccessGate } from "../../auth/access-gate.ts";
 import type { RouteRequest } from "../../types.ts";
@@ -6,10 +7,6 @@ import { enforce } from "../access.ts";
 import { assertJson, readBody } from "../body.ts";
 import { deadlineOf, mediaTypeOf, traceContextOf } from "../request-headers.ts";
 import type { RequestContext } from "../types.ts";
-
-const MODULE_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-/** Printable, no whitespace or slash ambiguity worth forwarding; real names are far shorter. */
-const OPERATION = /^[\x21-\x7e]{1,256}$/;
 
 /**
  * Turns a public invoke request into a RouteRequest. Cheap checks (names, headers, media
@@ -23,8 +20,9 @@ export async function readInvocation(
 ): Promise<RouteRequest> {
   const moduleId = ctx.params.module!;
   const operation = ctx.params.operation!;
-  if (!MODULE_ID.test(moduleId)) throw OutrigError.fromCode("core.invoke.module_not_found");
-  if (!OPERATION.test(operation)) throw OutrigError.fromCode("core.invoke.operation_not_found");
+  // Names no descriptor could declare are refused before the access decision and the body.
+  if (!MODULE_ID_PATTERN.test(moduleId)) throw OutrigError.fromCode("core.invoke.module_not_found");
+  if (!OPERATION_NAME_PATTERN.test(operation)) throw OutrigError.fromCode("core.invoke.operation_not_found");
   const deadline = deadlineOf(ctx.req);
   const media = mediaTypeOf(ctx.req);
   const trace = traceContextOf(ctx.req);
