@@ -4,7 +4,7 @@
  * set's (allow) or the new set's (deny): nothing in between, nothing after the switch
  * decided by the old set.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jwtIssuer } from "../authority/support/jwt.ts";
@@ -124,4 +124,32 @@ test("an invalid policy set is refused with Cedar's diagnostics, and the old set
     body: "{}",
   });
   expect(still.status).toBe(403);
+});
+
+test("a policy source that cannot be read is FAILED_PRECONDITION (412), and the set in force stays", async () => {
+  renameSync(join(dir, "policies.cedar"), join(dir, "moved.cedar"));
+  try {
+    const res = await coreFetch(`${c.url}/admin/policies/reload`, {
+      method: "POST",
+      headers: { "x-correlation-id": "reload-unreadable" },
+    });
+    expect(res.status).toBe(412);
+    const body = (await res.json()) as {
+      error: { code: string; correlationId: string };
+      diagnostics: unknown[];
+    };
+    expect(body.error).toMatchObject({
+      code: "policy.source.unreadable",
+      correlationId: "reload-unreadable",
+    });
+    expect(body.diagnostics).toEqual([]);
+    const still = await fetch(`${c.url}/v1/modules/echo/invoke/echo`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
+      body: "{}",
+    });
+    expect(still.status).toBe(403);
+  } finally {
+    renameSync(join(dir, "moved.cedar"), join(dir, "policies.cedar"));
+  }
 });

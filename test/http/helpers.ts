@@ -8,6 +8,7 @@ import type {
   AdminDecision,
 } from "../../src/core/auth/access-gate.ts";
 import { createHttpServer, type HttpServer } from "../../src/core/http/server.ts";
+import type { AuthorityAdmin } from "../../src/core/http/types.ts";
 import { CoreMetrics } from "../../src/core/metrics.ts";
 import type {
   Invoker,
@@ -149,8 +150,23 @@ export class FakeGate implements AccessGate {
   }
 }
 
+/** A fake authority admin: records revocations; a test sets what the next policy reload answers. */
+export class FakeAuthorityAdmin implements AuthorityAdmin {
+  readonly revoked: Array<{ jti?: string; apiKeyId?: string; subject?: string }> = [];
+  reload: Awaited<ReturnType<AuthorityAdmin["reloadPolicies"]>> = { ok: true, epoch: 2, policies: 3 };
+
+  async reloadPolicies() {
+    return this.reload;
+  }
+
+  revoke(what: { jti?: string; apiKeyId?: string; subject?: string }): void {
+    this.revoked.push(what);
+  }
+}
+
 export interface TestServer {
   gate: FakeGate;
+  authorityAdmin: FakeAuthorityAdmin;
   server: HttpServer;
   port: number;
   base: string;
@@ -168,6 +184,7 @@ export async function startServer(
 ): Promise<TestServer> {
   const invoker = new FakeInvoker();
   const gate = new FakeGate();
+  const authorityAdmin = new FakeAuthorityAdmin();
   const admin = options.admin ?? new FakeAdmin(moduleStatus("echo"));
   const metrics = new CoreMetrics({ processMetrics: false });
   const logs: string[] = [];
@@ -183,11 +200,13 @@ export async function startServer(
     logger,
     maxBodyBytes: options.maxBodyBytes ?? 1024,
     gate,
+    authorityAdmin,
   });
   const { port } = await server.listen("127.0.0.1", 0);
   let closed = false;
   return {
     gate,
+    authorityAdmin,
     server,
     port,
     base: `http://127.0.0.1:${port}`,

@@ -181,6 +181,7 @@ describe("protocol detection", () => {
       logger: pino({ level: "silent" }),
       maxBodyBytes: 10,
       gate: new FakeGate(),
+      authorityAdmin: t.authorityAdmin,
     });
     await expect(other.listen("127.0.0.1", t.port)).rejects.toMatchObject({ code: "EADDRINUSE" });
     await other.close(100);

@@ -178,6 +178,67 @@ describe.each(CLIENTS)("over %s", (_name, client) => {
     expect(t.admin.upgrades).toHaveLength(1);
   });
 
+  it("POST revocations validates its body like upgrade", async () => {
+    const ok = await client(t.port, {
+      method: "POST",
+      path: "/admin/revocations",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jti: "t-1", subject: "alice" }),
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.json()).toEqual({ revoked: true });
+    expect(t.authorityAdmin.revoked).toEqual([{ jti: "t-1", subject: "alice" }]);
+
+    const cases: Array<[string | undefined, string | Buffer, number, string]> = [
+      ["application/json", JSON.stringify({}), 400, "core.admin.invalid"],
+      ["application/json", JSON.stringify({ jti: "t-2", extra: 1 }), 400, "core.admin.invalid"],
+      ["application/json", "", 400, "core.request.invalid_json"],
+      ["application/json", "{not json", 400, "core.request.invalid_json"],
+      ["application/json", Buffer.from([0x22, 0xff, 0x22]), 400, "core.request.invalid_json"],
+      ["text/plain", JSON.stringify({ jti: "t-3" }), 415, "core.request.unsupported_media_type"],
+    ];
+    for (const [type, body, status, code] of cases) {
+      const r = await client(t.port, {
+        method: "POST",
+        path: "/admin/revocations",
+        headers: type ? { "content-type": type } : {},
+        body,
+      });
+      expect([body, r.status, r.json().error.code]).toEqual([body, status, code]);
+    }
+    const invalid = await client(t.port, {
+      method: "POST",
+      path: "/admin/revocations",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(invalid.json().error.message).toBe("Invalid revocation: (body): give jti, api_key_id or subject");
+    expect(t.authorityAdmin.revoked).toHaveLength(1);
+  });
+
+  it("POST policies/reload answers a refusal with the code's status, diagnostics and the correlation id", async () => {
+    const { OutrigError } = await import("../../src/errors/index.ts");
+    await import("../../src/authority/codes.ts");
+    const ok = await client(t.port, { method: "POST", path: "/admin/policies/reload" });
+    expect([ok.status, ok.json()]).toEqual([200, { epoch: 2, policies: 3 }]);
+    const cases: Array<[string, number]> = [
+      ["policy.set.invalid", 400],
+      ["policy.source.unreadable", 412],
+    ];
+    for (const [code, status] of cases) {
+      const diagnostics = code === "policy.set.invalid" ? [{ message: "unexpected token" }] : [];
+      t.authorityAdmin.reload = { ok: false, error: OutrigError.fromCode(code), diagnostics };
+      const r = await client(t.port, {
+        method: "POST",
+        path: "/admin/policies/reload",
+        headers: { "x-correlation-id": `reload-${status}` },
+      });
+      expect(r.status).toBe(status);
+      expect(r.headers["x-correlation-id"]).toBe(`reload-${status}`);
+      expect(r.json()).toMatchObject({ error: { code, correlationId: `reload-${status}` }, diagnostics });
+    }
+  });
+
   it("POST drain checks the instance", async () => {
     const ok = await client(t.port, { method: "POST", path: "/admin/modules/echo/instances/echo-1/drain" });
     expect(ok.status).toBe(200);

@@ -62,12 +62,16 @@ export function readBody(req: HttpRequest, limit: number, signal: AbortSignal): 
   });
 }
 
-/** Rejects a JSON-typed body that is not UTF-8 JSON. An empty body means "no input" and passes. */
-export function assertJson(body: Uint8Array): void {
-  if (body.length === 0) return;
+/** The value of a UTF-8 JSON body; anything else is `core.request.invalid_json`. */
+export function parseJsonBody(body: Uint8Array): unknown {
   try {
-    JSON.parse(fatalUtf8.decode(body));
+    return JSON.parse(fatalUtf8.decode(body));
   } catch {
     throw OutrigError.fromCode("core.request.invalid_json");
   }
+}
+
+/** Rejects a JSON-typed body that is not UTF-8 JSON. An empty body means "no input" and passes. */
+export function assertJson(body: Uint8Array): void {
+  if (body.length > 0) parseJsonBody(body);
 }

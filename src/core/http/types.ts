@@ -21,8 +21,8 @@ export interface HttpServerDeps {
   gate: AccessGate;
   /** HTTPS on the public port (and client certificates when it asks for them). */
   tls?: ListenerTls;
-  /** Policy reloads and revocations for the admin API; absent, those routes answer UNSUPPORTED. */
-  authorityAdmin?: AuthorityAdmin;
+  /** Policy reloads and revocations for the admin API. */
+  authorityAdmin: AuthorityAdmin;
 }
 
 /** The authority's operations the admin API exposes. */

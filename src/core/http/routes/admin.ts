@@ -2,12 +2,12 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { OutrigError } from "../../../errors/index.ts";
 import { MODULE_ID_PATTERN } from "../../../spi/descriptor.ts";
-import type { ModuleAdmin, ModuleStatus, UpgradeSpec } from "../../types.ts";
+import type { ModuleAdmin, ModuleStatus } from "../../types.ts";
 import { readBody } from "../body.ts";
-import { mediaTypeOf } from "../request-headers.ts";
 import { sendJson } from "../respond.ts";
 import type { Router } from "../router.ts";
 import type { RequestContext } from "../types.ts";
+import { readJsonBody } from "./admin-body.ts";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -56,12 +56,9 @@ export function registerAdminRoutes(router: Router, deps: AdminDeps): void {
   router.add("POST", "/admin/modules/:module/upgrade", async (ctx) => {
     const id = moduleOr404(admin, ctx.params.module!).id;
     const wait = waitOf(ctx);
-    if (!mediaTypeOf(ctx.req).json) {
-      throw OutrigError.fromCode("core.request.unsupported_media_type", {
-        message: "The upgrade request body must be application/json.",
-      });
-    }
-    const spec = parseUpgradeSpec(await readBody(ctx.req, deps.maxBodyBytes, ctx.signal));
+    // An empty body upgrades to the configured command again.
+    const empty = { emptyAs: {} };
+    const spec = await readJsonBody(ctx, deps.maxBodyBytes, upgradeSpecSchema, "upgrade request", empty);
     await run(ctx, deps, id, "upgrade", wait, () => admin.upgrade(id, spec));
   });
 
@@ -88,28 +85,6 @@ function waitOf(ctx: RequestContext): boolean {
   if (wait === null || wait === "true") return true;
   if (wait === "false") return false;
   throw OutrigError.fromCode("core.admin.invalid", { message: "The wait parameter must be true or false." });
-}
-
-/** Validates the upgrade body; an empty body is `{}` (upgrade to the configured command again). */
-export function parseUpgradeSpec(body: Uint8Array): UpgradeSpec {
-  let value: unknown = {};
-  if (body.length > 0) {
-    try {
-      value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
-    } catch {
-      throw OutrigError.fromCode("core.request.invalid_json");
-    }
-  }
-  const parsed = upgradeSpecSchema.safeParse(value);
-  if (!parsed.success) {
-    const problems = parsed.error.issues
-      .slice(0, 5)
-      .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "(body)"}: ${issue.message}`);
-    throw OutrigError.fromCode("core.admin.invalid", {
-      message: `Invalid upgrade request: ${problems.join("; ")}`,
-    });
-  }
-  return parsed.data;
 }
 
 async function run(

@@ -1,10 +1,9 @@
 import { z } from "zod";
-import { OutrigError } from "../../../errors/index.ts";
-import { readBody } from "../body.ts";
-import { mediaTypeOf } from "../request-headers.ts";
+import { toHttpError } from "../../../errors/index.ts";
 import { sendJson } from "../respond.ts";
 import type { Router } from "../router.ts";
 import type { HttpServerDeps } from "../types.ts";
+import { readJsonBody } from "./admin-body.ts";
 
 const revocationSchema = z
   .strictObject({
@@ -26,22 +25,19 @@ export function registerAuthorityRoutes(
   router: Router,
   deps: Pick<HttpServerDeps, "authorityAdmin" | "maxBodyBytes" | "logger">,
 ): void {
-  const admin = () => {
-    if (!deps.authorityAdmin) throw OutrigError.fromCode("spi.method.unimplemented");
-    return deps.authorityAdmin;
-  };
+  const admin = deps.authorityAdmin;
 
   router.add("POST", "/admin/policies/reload", async (ctx) => {
-    const result = await admin().reloadPolicies();
+    const result = await admin.reloadPolicies();
     if (!result.ok) {
       deps.logger.warn(
         { code: result.error.code },
         "policy reload refused; the previous policies stay in force",
       );
-      sendJson(ctx, 400, {
-        error: { ...result.error.toEnvelope(), correlationId: ctx.correlationId },
-        diagnostics: result.diagnostics,
-      });
+      // The error answer every route gives (the code's status), plus Cedar's diagnostics.
+      const answer = toHttpError(result.error);
+      answer.body.error.correlationId ??= ctx.correlationId;
+      sendJson(ctx, answer.status, { ...answer.body, diagnostics: result.diagnostics }, answer.headers);
       return;
     }
     deps.logger.info({ epoch: result.epoch, policies: result.policies }, "policies reloaded by an operator");
@@ -49,22 +45,8 @@ export function registerAuthorityRoutes(
   });
 
   router.add("POST", "/admin/revocations", async (ctx) => {
-    if (!mediaTypeOf(ctx.req).json) throw OutrigError.fromCode("core.request.unsupported_media_type");
-    const body = await readBody(ctx.req, deps.maxBodyBytes, ctx.signal);
-    let value: unknown;
-    try {
-      value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
-    } catch {
-      throw OutrigError.fromCode("core.request.invalid_json");
-    }
-    const parsed = revocationSchema.safeParse(value);
-    if (!parsed.success) {
-      throw OutrigError.fromCode("core.admin.invalid", {
-        message: `Invalid revocation: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ")}`,
-      });
-    }
-    const r = parsed.data;
-    admin().revoke({
+    const r = await readJsonBody(ctx, deps.maxBodyBytes, revocationSchema, "revocation");
+    admin.revoke({
       ...(r.jti ? { jti: r.jti } : {}),
       ...(r.api_key_id ? { apiKeyId: r.api_key_id } : {}),
       ...(r.subject ? { subject: r.subject } : {}),
