@@ -3,9 +3,11 @@
  * request into the module call.
  */
 import { readFileSync } from "node:fs";
+import { jest } from "@jest/globals";
 import { fromGrpcError } from "../../src/errors/index.ts";
 import { AuthPolicyService } from "../../src/gen/outrig/core/v1/auth_policy_pb.ts";
 import { CatalogService } from "../../src/gen/outrig/core/v1/catalog_pb.ts";
+import { ConfigSecretsService } from "../../src/gen/outrig/core/v1/config_secrets_pb.ts";
 import { PluginService } from "../../src/gen/outrig/core/v1/plugin_pb.ts";
 import { SessionService } from "../../src/gen/outrig/core/v1/session_pb.ts";
 import { H2ServiceClient } from "../../src/spi/h2/client.ts";
@@ -14,7 +16,9 @@ import { coreFetch, fixtureLog, rawModule, spiClient, startCore, type TestCore }
 const log = fixtureLog();
 let c: TestCore;
 beforeAll(async () => {
-  c = await startCore({ modules: [rawModule("raw", "healthy", { env: { FIXTURE_LOG: log } })] });
+  c = await startCore({
+    modules: [rawModule("raw", "healthy", { env: { FIXTURE_LOG: log }, config: { marker: "raw-config" } })],
+  });
   await c.core.waitReady(10_000);
 });
 afterAll(() => c.stop());
@@ -83,6 +87,25 @@ test("a server-streaming method not implemented yet answers the same, and authen
   } finally {
     catalog.close();
     anonymous.close();
+  }
+});
+
+test("a module call resolves its credential once, in authorization, and the handler sees that instance", async () => {
+  const instance = [...c.core.supervisor.group("raw")!.instances][0]!;
+  const credential = "test-credential-once-0123456789";
+  c.core.supervisor.credentials.register(credential, instance);
+  const lookup = jest.spyOn(c.core.supervisor.credentials, "lookup");
+  const client = new H2ServiceClient(ConfigSecretsService, c.core.spiAddress.unix, {
+    metadata: { authorization: `Bearer ${credential}` },
+  });
+  try {
+    // The handler answers with the calling module's own configuration.
+    expect((await client.unary("getConfig", {})).config).toEqual({ marker: "raw-config" });
+    expect(lookup.mock.calls.filter(([presented]) => presented === credential)).toHaveLength(1);
+  } finally {
+    client.close();
+    lookup.mockRestore();
+    c.core.supervisor.credentials.unregister(credential);
   }
 });
 

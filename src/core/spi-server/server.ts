@@ -56,7 +56,7 @@ export class SpiServer {
     addService(
       this.#server,
       AuthPolicyService,
-      authPolicyHandlers(deps.authority, (metadata) => this.#caller(metadata as grpc.Metadata)!),
+      authPolicyHandlers(deps.authority, (metadata) => this.#caller(metadata as grpc.Metadata)),
       moduleAuth,
     );
     // Implemented by later work; until then every RPC answers UNSUPPORTED in the envelope.
@@ -65,20 +65,25 @@ export class SpiServer {
     addService(
       this.#server,
       SessionService,
-      sessionHandlers(deps.authority, (metadata) => this.#caller(metadata as grpc.Metadata)!),
+      sessionHandlers(deps.authority, (metadata) => this.#caller(metadata as grpc.Metadata)),
       moduleAuth,
     );
   }
 
-  #caller(metadata: grpc.Metadata): ModuleInstance | undefined {
-    return this.deps.supervisor.credentials.lookup(bearerToken(metadata));
+  /** The instance each authorized call's credential resolved to, keyed by the call's metadata. */
+  readonly #callers = new WeakMap<grpc.Metadata, ModuleInstance>();
+
+  /** The calling instance; handlers run only after `#authorizeModule` resolved it. */
+  #caller(metadata: grpc.Metadata): ModuleInstance {
+    return this.#callers.get(metadata)!;
   }
 
   #authorizeModule(metadata: grpc.Metadata): OutrigError | undefined {
     const presented = bearerToken(metadata);
     if (presented === undefined) return OutrigError.fromCode("spi.auth.missing_credential");
-    if (!this.deps.supervisor.credentials.lookup(presented))
-      return OutrigError.fromCode("spi.auth.invalid_credential");
+    const instance = this.deps.supervisor.credentials.lookup(presented);
+    if (!instance) return OutrigError.fromCode("spi.auth.invalid_credential");
+    this.#callers.set(metadata, instance);
     return undefined;
   }
 
@@ -117,12 +122,12 @@ export class SpiServer {
   #configSecrets(): Parameters<typeof addService<typeof ConfigSecretsService>>[2] {
     return {
       getConfig: (_req, call) => {
-        const instance = this.#caller(call.metadata)!;
+        const instance = this.#caller(call.metadata);
         const module = this.deps.config.modules.find((m) => m.id === instance.moduleId);
         return { config: (module?.config ?? {}) as never, version: "1" };
       },
       resolveSecrets: (req, call) => {
-        const instance = this.#caller(call.metadata)!;
+        const instance = this.#caller(call.metadata);
         const module = this.deps.config.modules.find((m) => m.id === instance.moduleId);
         if (req.names.length > 100) throw OutrigError.fromCode("core.config.too_many_secrets");
         const secrets = req.names.map((name) => {
@@ -146,7 +151,7 @@ export class SpiServer {
   #observability(): Parameters<typeof addService<typeof ObservabilityService>>[2] {
     return {
       reportStatus: (req, call) => {
-        const instance = this.#caller(call.metadata)!;
+        const instance = this.#caller(call.metadata);
         if (req.condition === Condition.UNSPECIFIED) throw OutrigError.fromCode("core.observability.invalid");
         const code = req.code.slice(0, 128);
         const reason = req.reason.slice(0, 500);
@@ -162,7 +167,7 @@ export class SpiServer {
         return {};
       },
       emitAuditEvents: (req, call) => {
-        const instance = this.#caller(call.metadata)!;
+        const instance = this.#caller(call.metadata);
         if (req.events.length > MAX_AUDIT_BATCH) throw OutrigError.fromCode("core.observability.invalid");
         const audit = this.deps.logger.child({
           audit: true,
