@@ -56,6 +56,9 @@ test("kill -9 of a module: requests get a retryable UNAVAILABLE (never a hang), 
     expect(f.error).toMatchObject({ category: "UNAVAILABLE", retryable: true });
     expect(f.ms).toBeLessThan(2000);
   }
+  // While the restart is pending, the hint is the supervisor's backoff (400 ms), else 1 s.
+  expect(failures.some((f) => f.error?.retryAfterMs === 400)).toBe(true);
+  expect(failures.every((f) => [400, 1000].includes(f.error?.retryAfterMs as number))).toBe(true);
   const now = c.core.supervisor.get("echo")!;
   expect(now.state).toBe("ready");
   expect(now.restarts.total).toBe(1);

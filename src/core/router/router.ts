@@ -8,7 +8,6 @@ import { type SpanHandle, SpanKind, type Tracing } from "../../telemetry/tracing
 import type { CoreMetrics } from "../metrics.ts";
 import type { ModuleInstance } from "../supervisor/instance.ts";
 import type { ModuleGroup } from "../supervisor/module-group.ts";
-import { SupervisedModule } from "../supervisor/supervised-module.ts";
 import type { Invoker, RouteRequest, RouteResult, StreamEvent } from "../types.ts";
 
 /** Errors that guarantee the module did not run the operation: always safe to send again. */
@@ -149,7 +148,7 @@ export class Router implements Invoker {
 
   #observe(p: Prepared, rpc: string, started: number, outcome: string): void {
     this.deps.metrics.spiDuration.observe(
-      { module: p.group.id, rpc, outcome: outcome === "ok" ? "ok" : outcome },
+      { module: p.group.id, rpc, outcome },
       (performance.now() - started) / 1000,
     );
   }
@@ -248,7 +247,6 @@ export class Router implements Invoker {
             traceId: p.span.traceId,
           };
         } else if (event.case === "chunk") {
-          if (cancelled) break;
           yield { type: "chunk", sequence: Number(event.value.sequence), payload: event.value.payload };
         } else if (event.case === "end") {
           terminal = true;
@@ -335,7 +333,7 @@ function usageOf(usage: Usage | undefined): Extract<StreamEvent, { type: "end" }
 
 function unavailable(group: ModuleGroup): OutrigError {
   if (group.state === "failed") return OutrigError.fromCode("core.invoke.module_failed");
-  const retryAfterMs = group instanceof SupervisedModule ? (group.nextRestartInMs ?? 1000) : 1000;
+  const retryAfterMs = group.nextRestartInMs ?? 1000;
   return OutrigError.fromCode("core.invoke.module_unavailable", { retryAfterMs });
 }
 

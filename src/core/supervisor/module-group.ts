@@ -118,8 +118,9 @@ export abstract class ModuleGroup {
     return best;
   }
 
-  get hasRoutable(): boolean {
-    return this.#routable.length > 0;
+  /** Milliseconds until a failed instance restarts, for a Retry-After hint; undefined when none is due. */
+  get nextRestartInMs(): number | undefined {
+    return undefined;
   }
 
   /** The descriptor of a routable instance (the current generation's). */

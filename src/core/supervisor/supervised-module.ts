@@ -246,7 +246,7 @@ export class SupervisedModule extends ModuleGroup {
   }
 
   /** Milliseconds until some failed slot restarts, for a Retry-After hint. */
-  get nextRestartInMs(): number | undefined {
+  override get nextRestartInMs(): number | undefined {
     return this.#slots.some((s) => s.timer) ? this.config.restart.backoff.initial_ms : undefined;
   }
 
