@@ -32,7 +32,7 @@ const RESERVED = new Set([
 ]);
 
 /** One JSON log line as a short human line, for a terminal. */
-export function prettyLine(json: string): string {
+function prettyLine(json: string): string {
   let entry: Record<string, unknown>;
   try {
     entry = JSON.parse(json) as Record<string, unknown>;

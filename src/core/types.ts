@@ -80,7 +80,7 @@ export interface RouteRequest {
   deadline?: number;
   /** Aborting cancels the call at the module. */
   signal?: AbortSignal;
-  /** Core-signed caller reference (empty until the authority issue lands). */
+  /** The core-signed caller reference the access decision issued (`InvocationContext.context_ref`). */
   contextRef?: string;
   /** Non-secret attributes forwarded to the module (for example `client_ip`). */
   attributes?: Record<string, string>;
@@ -90,9 +90,6 @@ export interface RouteResult {
   payload: Uint8Array;
   contentType: string;
   instanceId: string;
-  attempts: number;
-  correlationId: string;
-  traceId: string | undefined;
 }
 
 export type StreamEvent =

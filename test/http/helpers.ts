@@ -29,9 +29,6 @@ export class FakeInvoker implements Invoker {
     payload: request.payload,
     contentType: request.contentType,
     instanceId: "echo-1",
-    attempts: 1,
-    correlationId: request.correlationId ?? "",
-    traceId: undefined,
   });
   stream: (request: RouteRequest) => AsyncIterable<StreamEvent> = (request) => fakeStream(request, 3);
 

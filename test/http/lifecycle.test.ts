@@ -29,9 +29,6 @@ function holdCalls() {
             payload: Buffer.from('{"done":true}'),
             contentType: "application/json",
             instanceId: "echo-1",
-            attempts: 1,
-            correlationId: request.correlationId!,
-            traceId: undefined,
           }),
       });
     });

@@ -32,7 +32,7 @@ function formatPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 /** One line per problem: `<file>: <key>: <problem>`. */
-export function formatZodError(file: string, error: z.ZodError): string {
+function formatZodError(file: string, error: z.ZodError): string {
   const lines = error.issues.map((issue) => {
     let message = issue.message;
     if (issue.code === "unrecognized_keys")

@@ -20,7 +20,7 @@ export function correlationIdOf(req: HttpRequest): string {
 }
 
 /** `X-Outrig-Timeout-Ms` as an absolute deadline (epoch ms), or undefined when absent. */
-export function deadlineOf(req: HttpRequest, now = Date.now()): number | undefined {
+export function deadlineOf(req: HttpRequest): number | undefined {
   const value = single(req.headers["x-outrig-timeout-ms"]);
   if (value === undefined) return undefined;
   if (!TIMEOUT_MS.test(value) || Number(value) > MAX_TIMEOUT_MS) {
@@ -29,7 +29,7 @@ export function deadlineOf(req: HttpRequest, now = Date.now()): number | undefin
       details: { header: "x-outrig-timeout-ms" },
     });
   }
-  return now + Number(value);
+  return Date.now() + Number(value);
 }
 
 /** W3C trace context, forwarded only when `traceparent` is well formed (as the spec says to treat it). */

@@ -118,9 +118,6 @@ export class Router implements Invoker {
           payload: res.payload,
           contentType: res.contentType,
           instanceId: instance.id,
-          attempts: attempt,
-          correlationId: p.correlationId,
-          traceId: p.span.traceId,
         };
       } catch (thrown) {
         const error = req.signal?.aborted

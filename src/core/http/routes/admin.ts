@@ -12,7 +12,7 @@ import { readJsonBody } from "./admin-body.ts";
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Body of `POST /admin/modules/:module/upgrade`; every field optional, unknown keys refused. */
-export const upgradeSpecSchema = z.strictObject({
+const upgradeSpecSchema = z.strictObject({
   command: z.string().min(1).max(4096).optional(),
   args: z.array(z.string().max(65_536)).max(1024).optional(),
   env: z

@@ -114,7 +114,7 @@ function envelope(ctx: RequestContext, error: OutrigError) {
  * space and the frame stays on one `data:` line. Anything else, or a chunk that is not
  * valid JSON, travels as base64.
  */
-export function chunkJson(sequence: number, payload: Uint8Array, json: boolean): string {
+function chunkJson(sequence: number, payload: Uint8Array, json: boolean): string {
   if (json && payload.length > 0) {
     try {
       const text = utf8.decode(payload);
