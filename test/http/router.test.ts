@@ -42,11 +42,13 @@ describe("requestTarget", () => {
   it("keeps origin-form paths verbatim and splits the query", () => {
     const t = requestTarget("/admin/../v1/x?wait=false#frag");
     expect(t.path).toBe("/admin/../v1/x");
-    expect(t.query.get("wait")).toBe("false");
+    expect(t.search).toBe("wait=false");
+    expect(new URLSearchParams(t.search).get("wait")).toBe("false");
   });
 
   it("parses absolute-form targets", () => {
     expect(requestTarget("http://example.com/healthz?a=1").path).toBe("/healthz");
+    expect(requestTarget("http://example.com/healthz?a=1").search).toBe("a=1");
   });
 
   it("refuses asterisk-form and garbage", () => {

@@ -34,6 +34,13 @@ describe.each(CLIENTS)("over %s", (_name, client) => {
     });
   });
 
+  it("logs each request at debug level with its route template and status", async () => {
+    await client(t.port, { path: "/admin/modules/echo", headers: { "x-correlation-id": "debug-line-1" } });
+    const line = t.logs.map((l) => JSON.parse(l)).find((e) => e.correlation_id === "debug-line-1");
+    expect(line).toMatchObject({ msg: "http request", route: "/admin/modules/:module", status: 200 });
+    expect(line.duration_ms).toBeGreaterThanOrEqual(0);
+  });
+
   it("HEAD answers like GET without a body", async () => {
     const r = await client(t.port, { method: "HEAD", path: "/healthz" });
     expect(r.status).toBe(200);

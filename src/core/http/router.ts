@@ -75,10 +75,11 @@ function decodeSegment(segment: string): string {
 }
 
 /**
- * The path of a request target, without query: origin-form (`/a/b?x`) is taken as is (no
- * dot-segment folding, so `..` never reaches another route), absolute-form is parsed.
+ * The path of a request target and its raw query (without `?`; parsed only by the routes
+ * that read it): origin-form (`/a/b?x`) is taken as is (no dot-segment folding, so `..`
+ * never reaches another route), absolute-form is parsed.
  */
-export function requestTarget(url: string | undefined): { path: string; query: URLSearchParams } {
+export function requestTarget(url: string | undefined): { path: string; search: string } {
   const raw = url ?? "";
   if (raw.startsWith("/")) {
     const hash = raw.indexOf("#");
@@ -86,13 +87,13 @@ export function requestTarget(url: string | undefined): { path: string; query: U
     const q = target.indexOf("?");
     return {
       path: q < 0 ? target : target.slice(0, q),
-      query: new URLSearchParams(q < 0 ? "" : target.slice(q + 1)),
+      search: q < 0 ? "" : target.slice(q + 1),
     };
   }
   try {
     const parsed = new URL(raw);
     if (parsed.protocol === "http:" || parsed.protocol === "https:") {
-      return { path: parsed.pathname, query: parsed.searchParams };
+      return { path: parsed.pathname, search: parsed.search.slice(1) };
     }
   } catch {
     // falls through: `*` (OPTIONS *) or garbage

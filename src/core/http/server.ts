@@ -109,7 +109,7 @@ async function dispatch(
     req,
     res,
     params: {},
-    query: new URLSearchParams(),
+    search: "",
     correlationId: correlationIdOf(req),
     remoteAddress: req.socket?.remoteAddress,
     http1: req.httpVersionMajor === 1,
@@ -123,7 +123,7 @@ async function dispatch(
 
   try {
     const target = requestTarget(req.url);
-    ctx.query = target.query;
+    ctx.search = target.search;
     const match = router.match(method, target.path);
     if (target.path === "/admin" || target.path.startsWith("/admin/")) {
       // Every admin call needs module.manage (on the module, or on all modules).
@@ -163,16 +163,19 @@ async function dispatch(
       );
     }
   } finally {
-    deps.logger.debug(
-      {
-        method,
-        route: template,
-        status: res.statusCode,
-        correlation_id: ctx.correlationId,
-        duration_ms: Number(process.hrtime.bigint() - startedAt) / 1e6,
-      },
-      "http request",
-    );
+    // Guarded: building the line costs on every request even when debug is off.
+    if (deps.logger.isLevelEnabled("debug")) {
+      deps.logger.debug(
+        {
+          method,
+          route: template,
+          status: res.statusCode,
+          correlation_id: ctx.correlationId,
+          duration_ms: Number(process.hrtime.bigint() - startedAt) / 1e6,
+        },
+        "http request",
+      );
+    }
   }
 }
 

@@ -66,7 +66,8 @@ export interface RequestContext {
   res: HttpResponse;
   /** Decoded path parameters of the matched route template. */
   params: Record<string, string>;
-  query: URLSearchParams;
+  /** The raw query string, without `?` (most routes take none). */
+  search: string;
   /** Echoed on every response as `X-Correlation-Id`. */
   correlationId: string;
   remoteAddress: string | undefined;

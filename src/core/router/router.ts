@@ -45,9 +45,9 @@ export class Router implements Invoker {
   #prepare(req: RouteRequest, streaming: boolean): Prepared {
     const group = this.deps.groups(req.moduleId);
     if (!group) throw OutrigError.fromCode("core.invoke.module_not_found");
-    const descriptor = group.descriptorSource?.descriptor;
-    if (!descriptor) throw unavailable(group);
-    const op = descriptor.operations.find((o) => o.name === req.operation);
+    const source = group.descriptorSource;
+    if (!source?.descriptor) throw unavailable(group);
+    const op = source.operation(req.operation);
     if (!op) throw OutrigError.fromCode("core.invoke.operation_not_found");
     if (op.streaming !== streaming) throw OutrigError.fromCode("spi.invoke.wrong_rpc", { origin: "core" });
     // The ingress validated it (correlationIdOf); callers without one get a fresh id.

@@ -8,6 +8,7 @@ import {
   DeploymentMode,
   type ModuleDescriptor,
   ModuleDescriptorSchema,
+  type OperationDescriptor,
 } from "../../gen/outrig/module/v1/descriptor_pb.ts";
 import { ModuleService, ModuleState as ModuleStatePb } from "../../gen/outrig/module/v1/module_service_pb.ts";
 import { formatIssues, validateDescriptor, WIRING_PROBE_OPERATION } from "../../spi/descriptor.ts";
@@ -87,6 +88,8 @@ export class ModuleInstance {
   /** Set by the supervisor when it stops this instance on purpose. */
   stopping = false;
   #health: H2ServiceClient<typeof Health> | undefined;
+  /** The descriptor's operations by name, built once when the descriptor is accepted. */
+  #operations = new Map<string, OperationDescriptor>();
   #healthTimer: NodeJS.Timeout | undefined;
   #healthFailures = 0;
   #idleWaiters: Array<() => void> = [];
@@ -221,6 +224,7 @@ export class ModuleInstance {
       );
     }
     this.descriptor = descriptor;
+    this.#operations = new Map(descriptor.operations.map((op) => [op.name, op]));
     this.spiVersion = spiVersion;
     done(`SPI ${spiVersion}`, "initialize");
 
@@ -426,6 +430,11 @@ export class ModuleInstance {
     if (this.condition) status.condition = this.condition;
     if (this.lastError) status.lastError = this.lastError;
     return status;
+  }
+
+  /** The declared operation of that name, once the descriptor is accepted. */
+  operation(name: string): OperationDescriptor | undefined {
+    return this.#operations.get(name);
   }
 
   descriptorJson(): unknown {

@@ -81,7 +81,7 @@ function moduleOr404(admin: ModuleAdmin, id: string): ModuleStatus {
 }
 
 function waitOf(ctx: RequestContext): boolean {
-  const wait = ctx.query.get("wait");
+  const wait = new URLSearchParams(ctx.search).get("wait");
   if (wait === null || wait === "true") return true;
   if (wait === "false") return false;
   throw OutrigError.fromCode("core.admin.invalid", { message: "The wait parameter must be true or false." });
